@@ -1,0 +1,505 @@
+//! The prepared context every rule reads: effective values, Secrets, versions and `now`.
+//!
+//! Preparing is done once per run: token pairs are collected from every place the chart takes
+//! them from and parsed once, the live `<fullname>-core` Secret is identified, and fields holding
+//! deploy-time placeholders are set aside.
+
+use crate::chart::Release;
+use crate::cli::Renderer;
+use crate::pki::{self, CertChain, PrivateKeyInfo};
+use crate::report::{Finding, Origin};
+use crate::values::placeholder::find_placeholder;
+use crate::values::{Entry, Node, SecretEntry, SecretObject, Sources, Span, Value};
+
+use super::fields::{chart_default, CREDENTIAL_FIELDS};
+use super::Findings;
+
+/// Run-wide settings that rules may depend on.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The time validity is judged at, Unix seconds.
+    pub now: i64,
+    /// Certificates expiring within this many days are reported.
+    pub expiry_days: u32,
+    /// How the chart is rendered.
+    pub renderer: Renderer,
+    /// The version running now.
+    pub from: Option<Release>,
+    /// The version the upgrade goes to.
+    pub to: Option<Release>,
+    /// The Secrets given are all the namespace has.
+    pub secrets_complete: bool,
+}
+
+/// The state of one values field after merging.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldState<'a> {
+    /// Not in the values: the chart default applies.
+    Unset,
+    /// Explicitly `null` (Helm deletes the key, so the chart default applies).
+    Null,
+    /// A string (possibly empty).
+    Str(&'a str),
+    /// A string holding a deploy-time placeholder: not checkable.
+    Placeholder,
+    /// A number, boolean, list or map.
+    NotString(&'static str),
+}
+
+/// One values field, as looked up in the effective values.
+#[derive(Debug, Clone, Copy)]
+pub struct Field<'a> {
+    /// The dotted path.
+    pub path: &'a str,
+    /// The entry, if the values have it.
+    pub entry: Option<&'a Entry>,
+}
+
+impl<'a> Field<'a> {
+    /// What the field holds.
+    pub fn state(&self) -> FieldState<'a> {
+        let Some(entry) = self.entry else {
+            return FieldState::Unset;
+        };
+        match &entry.node.value {
+            Value::Null => FieldState::Null,
+            Value::String(s) if find_placeholder(s).is_some() => FieldState::Placeholder,
+            Value::String(s) => FieldState::Str(s),
+            _ => FieldState::NotString(entry.node.type_name()),
+        }
+    }
+
+    /// The string value if the field is a non-empty string without placeholders.
+    pub fn set_str(&self) -> Option<&'a str> {
+        match self.state() {
+            FieldState::Str(s) if !s.is_empty() => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether the field is blank: unset, null or the empty string.
+    pub fn is_blank(&self) -> bool {
+        matches!(
+            self.state(),
+            FieldState::Unset | FieldState::Null | FieldState::Str("")
+        )
+    }
+
+    /// The value the chart will use: the string if set, else the chart default; `None` when not
+    /// knowable (placeholder, wrong type) or when there is no default.
+    pub fn effective(&self) -> Option<&'a str> {
+        match self.state() {
+            FieldState::Str(s) => Some(s),
+            FieldState::Unset | FieldState::Null => chart_default(self.path),
+            FieldState::Placeholder | FieldState::NotString(_) => None,
+        }
+    }
+
+    /// Where findings about this field point: the key if written, else the value.
+    pub fn span(&self) -> Option<Span> {
+        self.entry.and_then(|e| e.key_span.or(e.node.span))
+    }
+
+    /// The span of the value itself.
+    pub fn value_span(&self) -> Option<Span> {
+        self.entry.and_then(|e| e.node.span)
+    }
+
+    /// The style the value was written in.
+    pub fn node(&self) -> Option<&'a Node> {
+        self.entry.map(|e| &e.node)
+    }
+}
+
+/// A key or certificate text and where it came from.
+#[derive(Debug, Clone)]
+pub struct Material<'a> {
+    /// The PEM text (secret for keys: never print it).
+    pub text: std::borrow::Cow<'a, str>,
+    /// Its place in a source file.
+    pub span: Option<Span>,
+    /// The values path, for values.
+    pub path: Option<&'static str>,
+    /// The object, for Secrets (`secret/harbor-core`, key `tls.key`).
+    pub object: Option<String>,
+    /// Values or Secret.
+    pub origin: Origin,
+}
+
+impl Material<'_> {
+    /// Starts a finding located at this material.
+    pub fn finding(
+        &self,
+        rule: &'static str,
+        severity: crate::report::Severity,
+        message: impl Into<String>,
+    ) -> Finding {
+        let mut f = Finding::new(rule, severity, message)
+            .at(self.span)
+            .from_object(self.origin, self.object.clone());
+        if let Some(path) = self.path {
+            f = f.path(path);
+        }
+        f
+    }
+
+    /// How to name it in a message: `` `core.tokenKey` `` or `` `tls.key` of Secret `harbor-core` ``.
+    pub fn name(&self) -> String {
+        match (self.path, &self.object) {
+            (Some(path), _) => format!("`{path}`"),
+            (None, Some(object)) => object.clone(),
+            (None, None) => "the value".to_string(),
+        }
+    }
+}
+
+/// One place a token key pair comes from, parsed.
+#[derive(Debug)]
+pub struct TokenPair<'a> {
+    /// `values` or `Secret harbor-core`.
+    pub label: String,
+    /// The private key, if present.
+    pub key: Option<Material<'a>>,
+    /// The certificate, if present.
+    pub cert: Option<Material<'a>>,
+    /// The parsed key.
+    pub parsed_key: Option<Result<PrivateKeyInfo, pki::Error>>,
+    /// The parsed certificate chain.
+    pub parsed_cert: Option<Result<CertChain, pki::Error>>,
+}
+
+impl TokenPair<'_> {
+    /// The key if it parsed.
+    pub fn key_info(&self) -> Option<&PrivateKeyInfo> {
+        self.parsed_key.as_ref().and_then(|r| r.as_ref().ok())
+    }
+
+    /// The certificate chain if it parsed.
+    pub fn cert_chain(&self) -> Option<&CertChain> {
+        self.parsed_cert.as_ref().and_then(|r| r.as_ref().ok())
+    }
+}
+
+/// Which live core Secret the `--secret` files hold.
+#[derive(Debug, Clone, Copy)]
+enum CoreSecret<'a> {
+    None,
+    Found(&'a SecretObject),
+    Ambiguous,
+}
+
+/// Everything a rule may read.
+#[derive(Debug)]
+pub struct Context<'a> {
+    /// The merged values (a map).
+    pub values: &'a Node,
+    /// The Secret manifests given.
+    pub secrets: &'a [SecretObject],
+    /// The sources findings point into.
+    pub sources: &'a Sources,
+    /// Run-wide settings.
+    pub settings: &'a Settings,
+    /// Token pairs from values and Secrets, parsed.
+    pub token_pairs: Vec<TokenPair<'a>>,
+    core_secret: CoreSecret<'a>,
+}
+
+/// Keys the chart writes into `<fullname>-core`; a Secret named `*-core` with one of them is the
+/// live core Secret.
+const CORE_SECRET_KEYS: &[&str] = &[
+    "secretKey",
+    "tls.key",
+    "CSRF_KEY",
+    "HARBOR_ADMIN_PASSWORD",
+    "secret",
+];
+
+impl<'a> Context<'a> {
+    /// Prepares the context: identifies the core Secret and parses every token pair.
+    pub fn new(
+        values: &'a Node,
+        secrets: &'a [SecretObject],
+        sources: &'a Sources,
+        settings: &'a Settings,
+    ) -> Self {
+        let mut ctx = Context {
+            values,
+            secrets,
+            sources,
+            settings,
+            token_pairs: Vec::new(),
+            core_secret: CoreSecret::None,
+        };
+        ctx.core_secret = ctx.find_core_secret();
+        ctx.token_pairs = ctx.collect_token_pairs();
+        ctx
+    }
+
+    /// A values field.
+    pub fn field<'p>(&self, path: &'p str) -> Field<'p>
+    where
+        'a: 'p,
+    {
+        Field {
+            path,
+            entry: self.values.entry_path(path),
+        }
+    }
+
+    /// A non-empty string setting (not a credential): `core.secretName`, `database.type` …,
+    /// falling back to the chart default.
+    pub fn setting(&self, path: &str) -> Option<&'a str> {
+        match self.values.get_path(path).map(|n| &n.value) {
+            Some(Value::String(s)) if !s.is_empty() => Some(s),
+            Some(Value::String(_) | Value::Null) | None => chart_default(path),
+            Some(_) => None,
+        }
+    }
+
+    /// A boolean setting, with a default.
+    pub fn flag(&self, path: &str, default: bool) -> bool {
+        match self.values.get_path(path).map(|n| &n.value) {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) => s == "true",
+            _ => default,
+        }
+    }
+
+    /// An integer setting, with a default.
+    pub fn number(&self, path: &str, default: i64) -> i64 {
+        match self.values.get_path(path).map(|n| &n.value) {
+            Some(Value::Number(n) | Value::String(n)) => n.parse().unwrap_or(default),
+            _ => default,
+        }
+    }
+
+    /// The Secret with this name among `--secret`.
+    pub fn secret(&self, name: &str) -> Option<&'a SecretObject> {
+        self.secrets.iter().find(|s| s.name == name)
+    }
+
+    /// The live `<fullname>-core` Secret, if the `--secret` files hold exactly one.
+    pub fn core_secret(&self) -> Option<&'a SecretObject> {
+        match self.core_secret {
+            CoreSecret::Found(s) => Some(s),
+            CoreSecret::None | CoreSecret::Ambiguous => None,
+        }
+    }
+
+    /// A Secret whose name is the core Secret's with `-core` replaced by `suffix`.
+    pub fn sibling_secret(&self, suffix: &str) -> Option<&'a SecretObject> {
+        let core = self.core_secret()?;
+        let base = core.name.strip_suffix("-core")?;
+        self.secret(&format!("{base}{suffix}"))
+    }
+
+    /// Notes for `skip` when a comparison with the live Secret is impossible.
+    pub fn core_secret_missing_reason(&self) -> &'static str {
+        match self.core_secret {
+            CoreSecret::Ambiguous => {
+                "several `*-core` Secrets were given; pass only the release's own"
+            }
+            _ => "no live `<fullname>-core` Secret was given (use `--secret`)",
+        }
+    }
+
+    fn find_core_secret(&self) -> CoreSecret<'a> {
+        if let Some(full) = self.fullname() {
+            if let Some(s) = self.secret(&format!("{full}-core")) {
+                return CoreSecret::Found(s);
+            }
+        }
+        let candidates: Vec<&SecretObject> = self
+            .secrets
+            .iter()
+            .filter(|s| {
+                s.name.ends_with("-core")
+                    && CORE_SECRET_KEYS.iter().any(|k| s.data.contains_key(*k))
+            })
+            .collect();
+        match candidates.as_slice() {
+            [] => CoreSecret::None,
+            [one] => CoreSecret::Found(one),
+            _ => CoreSecret::Ambiguous,
+        }
+    }
+
+    /// `<fullname>` when the values decide it (`fullnameOverride`); the release name is not known
+    /// offline.
+    pub fn fullname(&self) -> Option<&'a str> {
+        self.setting("fullnameOverride")
+            .map(|s| s.trim_end_matches('-'))
+    }
+
+    fn collect_token_pairs(&self) -> Vec<TokenPair<'a>> {
+        let mut pairs = Vec::new();
+        let key = self.field("core.tokenKey");
+        let cert = self.field("core.tokenCert");
+        let from_values = |field: Field<'a>, path: &'static str| {
+            field.set_str().map(|text| Material {
+                text: text.into(),
+                span: field.span(),
+                path: Some(path),
+                object: None,
+                origin: Origin::Values,
+            })
+        };
+        let (k, c) = (
+            from_values(key, "core.tokenKey"),
+            from_values(cert, "core.tokenCert"),
+        );
+        if k.is_some() || c.is_some() {
+            pairs.push(TokenPair::parse("values".into(), k, c));
+        }
+        let mut secret_names: Vec<&str> = Vec::new();
+        if let Some(name) = self.setting("core.secretName") {
+            secret_names.push(name);
+        }
+        if let Some(core) = self.core_secret() {
+            if !secret_names.contains(&core.name.as_str()) {
+                secret_names.push(&core.name);
+            }
+        }
+        for name in secret_names {
+            let Some(secret) = self.secret(name) else {
+                continue;
+            };
+            let material = |key: &str| {
+                secret.data.get(key).map(|entry: &SecretEntry| Material {
+                    text: String::from_utf8_lossy(&entry.bytes),
+                    span: entry.span,
+                    path: None,
+                    object: Some(format!("`{key}` of Secret `{}`", secret.name)),
+                    origin: Origin::Secret,
+                })
+            };
+            let (k, c) = (material("tls.key"), material("tls.crt"));
+            if k.is_some() || c.is_some() {
+                pairs.push(TokenPair::parse(format!("Secret `{}`", secret.name), k, c));
+            }
+        }
+        pairs
+    }
+
+    /// Reports every credential field that holds a deploy-time placeholder as not checkable.
+    pub fn report_placeholders(&self, out: &mut Findings) {
+        for field in CREDENTIAL_FIELDS {
+            if self.field(field.path).state() == FieldState::Placeholder {
+                out.skip(
+                    "placeholder",
+                    format!("`{}` holds a deploy-time placeholder; its value is substituted later and is not judged", field.path),
+                );
+            }
+        }
+    }
+}
+
+/// A credential's effective bytes and where they come from.
+#[derive(Debug, Clone)]
+pub struct Effective<'a> {
+    /// The bytes the chart will use (secret: never print).
+    pub bytes: std::borrow::Cow<'a, [u8]>,
+    /// Where they are written, if anywhere.
+    pub span: Option<Span>,
+    /// The values path, when they come from values.
+    pub path: Option<&'static str>,
+    /// The Secret and key, when they come from a Secret.
+    pub object: Option<String>,
+    /// Values or Secret.
+    pub origin: Origin,
+    /// True when nothing sets the field and the chart default applies.
+    pub is_default: bool,
+}
+
+impl Effective<'_> {
+    /// Starts a finding located where the value is written.
+    pub fn finding(
+        &self,
+        rule: &'static str,
+        severity: crate::report::Severity,
+        message: impl Into<String>,
+    ) -> Finding {
+        let mut f = Finding::new(rule, severity, message)
+            .at(self.span)
+            .from_object(self.origin, self.object.clone());
+        if let Some(path) = self.path {
+            f = f.path(path);
+        }
+        f
+    }
+}
+
+impl<'a> Context<'a> {
+    /// The value a credential field will have: from the Secret named by `override_path` (with
+    /// data key `key`) when that is set, else from the values, else the chart default.
+    /// `Err` says why it cannot be known.
+    pub fn effective(
+        &self,
+        path: &'static str,
+        override_path: Option<&str>,
+        key: &str,
+    ) -> Result<Effective<'a>, String> {
+        if let Some(name) = override_path.and_then(|p| self.setting(p)) {
+            let override_path = override_path.unwrap_or_default();
+            let Some(secret) = self.secret(name) else {
+                return Err(format!("`{path}` comes from Secret `{name}` (named by `{override_path}`), which was not given with `--secret`"));
+            };
+            let Some(entry) = secret.data.get(key) else {
+                return Err(format!(
+                    "Secret `{name}` (named by `{override_path}`) has no `{key}`"
+                ));
+            };
+            return Ok(Effective {
+                bytes: entry.bytes.as_slice().into(),
+                span: entry.span,
+                path: None,
+                object: Some(format!("`{key}` of Secret `{name}`")),
+                origin: Origin::Secret,
+                is_default: false,
+            });
+        }
+        let field = Field {
+            path,
+            entry: self.values.entry_path(path),
+        };
+        let value_of = |bytes: &'a [u8], is_default: bool| Effective {
+            bytes: bytes.into(),
+            span: field.span(),
+            path: Some(path),
+            object: None,
+            origin: Origin::Values,
+            is_default,
+        };
+        match field.state() {
+            FieldState::Str(s) => Ok(value_of(s.as_bytes(), false)),
+            FieldState::Unset | FieldState::Null => match chart_default(path) {
+                Some(d) => Ok(value_of(d.as_bytes(), true)),
+                None => Err(format!("`{path}` is not set and has no chart default")),
+            },
+            FieldState::Placeholder => Err(format!("`{path}` holds a deploy-time placeholder")),
+            FieldState::NotString(t) => Err(format!("`{path}` is a {t}, not a string")),
+        }
+    }
+
+    /// The bytes of `key` in the live core Secret.
+    pub fn live_core(&self, key: &str) -> Option<&'a [u8]> {
+        self.core_secret()?
+            .data
+            .get(key)
+            .map(|e| e.bytes.as_slice())
+    }
+}
+
+impl<'a> TokenPair<'a> {
+    fn parse(label: String, key: Option<Material<'a>>, cert: Option<Material<'a>>) -> Self {
+        let parsed_key = key.as_ref().map(|m| pki::parse_private_key(&m.text));
+        let parsed_cert = cert.as_ref().map(|m| pki::parse_certificates(&m.text));
+        TokenPair {
+            label,
+            key,
+            cert,
+            parsed_key,
+            parsed_cert,
+        }
+    }
+}

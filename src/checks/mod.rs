@@ -1,0 +1,191 @@
+//! The rules: one file per rule (or small family), all registered in [`RULES`].
+//!
+//! Rules are pure: they read a prepared [`Context`] (effective values with spans, Secrets,
+//! versions, `now`) and push [`Finding`]s. They never read files, the network or the clock.
+//! A rule that cannot decide says so with [`Findings::skip`].
+
+mod context;
+pub mod fields;
+
+mod admin_password_ignored;
+mod database_password_changed;
+mod default_password;
+mod existing_secret;
+mod htpasswd_invalid;
+mod secret_key_changed;
+mod secret_key_default;
+mod secret_key_length;
+mod secret_length;
+mod secret_not_string;
+mod secrets_regenerate;
+mod token_cert_invalid;
+mod token_cert_validity;
+mod token_key_invalid;
+mod token_key_not_pkcs1;
+mod token_key_not_rsa;
+mod token_key_public;
+mod token_key_rotates;
+mod token_key_weak;
+mod token_pair_incomplete;
+mod token_pair_mismatch;
+mod xsrf_key_length;
+
+use std::fmt::Write as _;
+
+pub use context::{Context, Effective, Field, FieldState, Material, Settings, TokenPair};
+
+use crate::report::{Finding, Report, Severity, Skipped};
+
+/// One rule: a stable ID, a default severity, its documentation and the check itself.
+pub trait Rule: Sync {
+    /// Stable kebab-case ID.
+    fn id(&self) -> &'static str;
+    /// The severity in DESIGN.md's table (a finding may differ, e.g. by target version).
+    fn severity(&self) -> Severity;
+    /// One line: when the rule fires.
+    fn summary(&self) -> &'static str;
+    /// Markdown: why it breaks Harbor and how to fix it.
+    fn explain(&self) -> &'static str;
+    /// Evaluates the rule.
+    fn check(&self, ctx: &Context<'_>, out: &mut Findings);
+}
+
+/// Where rules put their results.
+#[derive(Debug, Default)]
+pub struct Findings {
+    findings: Vec<Finding>,
+    skipped: Vec<Skipped>,
+}
+
+impl Findings {
+    /// Adds a finding.
+    pub fn push(&mut self, finding: Finding) {
+        self.findings.push(finding);
+    }
+
+    /// Records that `rule` could not be evaluated (or only partly), and why.
+    pub fn skip(&mut self, rule: &'static str, reason: impl Into<String>) {
+        let skipped = Skipped {
+            rule,
+            reason: reason.into(),
+        };
+        if !self.skipped.contains(&skipped) {
+            self.skipped.push(skipped);
+        }
+    }
+}
+
+/// Every rule, in the order of DESIGN.md's tables.
+pub static RULES: &[&dyn Rule] = &[
+    &token_pair_incomplete::TokenPairIncomplete,
+    &token_key_invalid::TokenKeyInvalid,
+    &token_key_not_rsa::TokenKeyNotRsa,
+    &token_key_not_pkcs1::TokenKeyNotPkcs1,
+    &token_cert_invalid::TokenCertInvalid,
+    &token_pair_mismatch::TokenPairMismatch,
+    &token_cert_validity::TokenCertExpired,
+    &token_cert_validity::TokenCertNotYetValid,
+    &token_cert_validity::TokenCertExpiring,
+    &token_key_weak::TokenKeyWeak,
+    &token_key_public::TokenKeyPublic,
+    &token_key_rotates::TokenKeyRotates,
+    &secret_key_length::SecretKeyLength,
+    &secret_key_default::SecretKeyDefault,
+    &secret_key_changed::SecretKeyChanged,
+    &xsrf_key_length::XsrfKeyLength,
+    &secret_length::SecretLength,
+    &secret_not_string::SecretNotString,
+    &default_password::DefaultPassword,
+    &database_password_changed::DatabasePasswordChanged,
+    &admin_password_ignored::AdminPasswordIgnored,
+    &secrets_regenerate::SecretsRegenerate,
+    &htpasswd_invalid::HtpasswdInvalid,
+    &existing_secret::ExistingSecretMissing,
+    &existing_secret::ExistingSecretKeyMissing,
+];
+
+/// The rule with this ID.
+pub fn find_rule(id: &str) -> Option<&'static dyn Rule> {
+    RULES.iter().copied().find(|r| r.id() == id)
+}
+
+/// Runs every rule and returns the sorted report.
+pub fn run(ctx: &Context<'_>) -> Report {
+    let mut out = Findings::default();
+    ctx.report_placeholders(&mut out);
+    for rule in RULES {
+        rule.check(ctx, &mut out);
+    }
+    let mut report = Report {
+        from: ctx.settings.from.map(|v| v.to_string()),
+        to: ctx.settings.to.map(|v| v.to_string()),
+        findings: out.findings,
+        skipped: out.skipped,
+    };
+    report.sort(ctx.sources);
+    report
+}
+
+/// `docs/rules.md`, generated from [`RULES`] (a test keeps the file in step).
+pub fn rules_markdown() -> String {
+    let mut out = String::from(
+        "# Rules\n\n<!-- Generated from src/checks by `UPDATE_DOCS=1 cargo test rules_doc`; do not edit by hand. -->\n\n\
+         Every rule has a stable ID. `harbor-upgrade preflight explain ID` prints the same text.\n\n\
+         | rule | default severity | when |\n|---|---|---|\n",
+    );
+    for rule in RULES {
+        let _ = writeln!(
+            out,
+            "| [`{0}`](#{0}) | {1} | {2} |",
+            rule.id(),
+            rule.severity(),
+            rule.summary()
+        );
+    }
+    for rule in RULES {
+        let _ = write!(
+            out,
+            "\n## {}\n\nDefault severity: **{}**. {}\n\n{}\n",
+            rule.id(),
+            rule.severity(),
+            rule.summary(),
+            rule.explain().trim()
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_ids_are_unique_and_kebab_case() {
+        let mut seen = std::collections::BTreeSet::new();
+        for rule in RULES {
+            assert!(seen.insert(rule.id()), "duplicate rule id {}", rule.id());
+            assert!(
+                rule.id()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()),
+                "{} is not kebab-case",
+                rule.id()
+            );
+            assert!(!rule.summary().is_empty() && !rule.explain().trim().is_empty());
+        }
+    }
+
+    #[test]
+    fn rules_doc_is_in_step_with_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md");
+        let generated = rules_markdown();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(path, &generated).expect("write docs/rules.md");
+        }
+        let on_disk = std::fs::read_to_string(path).expect("docs/rules.md exists");
+        assert!(
+            on_disk == generated,
+            "docs/rules.md is out of date: run `UPDATE_DOCS=1 cargo test rules_doc` and commit it"
+        );
+    }
+}

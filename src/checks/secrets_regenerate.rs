@@ -1,0 +1,75 @@
+//! `secrets-regenerate`: blank internal secrets are re-randomised on every render.
+
+use super::{Context, Findings, Rule};
+use crate::chart::Version;
+use crate::cli::Renderer;
+use crate::report::{Finding, Severity};
+
+/// Blank `core.secret`/`jobservice.secret`/`registry.secret`/`core.xsrfKey` are re-randomised.
+pub struct SecretsRegenerate;
+
+/// (field, existing-Secret knob that replaces it, what breaks when it changes)
+const FIELDS: &[(&str, &str, &str)] = &[
+    ("core.secret", "core.existingSecret", "core and jobservice disagree while pods roll: jobservice answers 401 (`unauthorized`)"),
+    ("jobservice.secret", "jobservice.existingSecret", "jobservice fails `Failed on load rest config` until core restarts; GC and replication break meanwhile"),
+    ("registry.secret", "registry.existingSecret", "uploads in progress fail with `BLOB_UPLOAD_INVALID`"),
+    ("core.xsrfKey", "core.existingXsrfSecret", "open UI sessions get 403 `CSRF token invalid` until reloaded"),
+];
+
+impl Rule for SecretsRegenerate {
+    fn id(&self) -> &'static str {
+        "secrets-regenerate"
+    }
+    fn severity(&self) -> Severity {
+        Severity::Warning
+    }
+    fn summary(&self) -> &'static str {
+        "blank `core.secret`/`jobservice.secret`/`registry.secret`/`core.xsrfKey` are re-randomised on every render (target chart < 1.14, or `--renderer template`)"
+    }
+    fn explain(&self) -> &'static str {
+        "When these fields are empty the chart fills them with `randAlphaNum`. From chart 1.14.0 it \
+first looks up the live Secret and keeps the old value, but `lookup` only works when Helm talks \
+to the cluster (`helm install`/`upgrade`). Charts before 1.14 never look up, and client-side \
+renders (`helm template`, Argo CD) always get an empty lookup, so every render makes new values. \
+Components then disagree while pods roll: jobservice 401s, failed uploads, CSRF errors in the \
+UI.\n\n**Fix:** pin the values (16 characters for the secrets, 32 for `core.xsrfKey`) or use the \
+`existingSecret` knobs (chart 1.14+). Take today's values from the live Secrets to avoid a \
+change at all."
+    }
+    fn check(&self, ctx: &Context<'_>, out: &mut Findings) {
+        let reason = if ctx.settings.renderer == Renderer::Template {
+            "client-side rendering (`--renderer template`): the chart's `lookup` returns nothing"
+                .to_string()
+        } else {
+            match ctx.settings.to {
+                Some(to) if to.chart < Version::new(1, 14, 0) => {
+                    format!(
+                        "target chart {} predates the `lookup` that keeps these values (1.14.0)",
+                        to.chart
+                    )
+                }
+                _ => return,
+            }
+        };
+        for &(path, existing, breaks) in FIELDS {
+            let field = ctx.field(path);
+            if !field.is_blank() || ctx.setting(existing).is_some() {
+                continue;
+            }
+            out.push(
+                Finding::new(
+                    self.id(),
+                    self.severity(),
+                    format!("`{path}` is blank: every render generates a new random value"),
+                )
+                .path(path)
+                .at(field.span())
+                .note(reason.clone())
+                .note(format!("when it changes, {breaks}"))
+                .help(format!(
+                    "pin `{path}` (take today's value from the live Secret) or use `{existing}`"
+                )),
+            );
+        }
+    }
+}

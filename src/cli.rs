@@ -1,0 +1,430 @@
+//! Command-line types (clap derive) and nothing else: no I/O happens here.
+//!
+//! `commands/` turns these raw arguments into resolved settings; this file only describes the
+//! contract of DESIGN.md so that `--help` shows the whole command tree.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Pre-flight checks, key backup and safe credential repair for Harbor Helm upgrades.
+#[derive(Debug, Parser)]
+#[command(name = "harbor-upgrade", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// When to colour text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check values, Secrets and the cluster for everything that breaks authentication on upgrade.
+    #[command(subcommand)]
+    Preflight(PreflightCommand),
+    /// Inspect, back up, restore, compare, reset and rotate Harbor credentials.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Measure clock skew between the nodes that run Harbor.
+    #[command(subcommand)]
+    Clock(ClockCommand),
+    /// Map Harbor log lines to root causes.
+    Diagnose(DiagnoseArgs),
+}
+
+/// `preflight …`
+#[derive(Debug, Subcommand)]
+pub enum PreflightCommand {
+    /// Check values files, Secret manifests (and later the cluster) and report every problem.
+    #[command(
+        after_help = "Examples:\n  harbor-upgrade preflight check values.yaml\n  \
+        harbor-upgrade preflight check -f base.yaml -f prod.yaml --secret core-secret.yaml\n  \
+        harbor-upgrade preflight check helmrelease.yaml --to 2.10.2 -o sarif > findings.sarif"
+    )]
+    Check(Box<CheckArgs>),
+    /// List every rule with its default severity.
+    Rules(RulesArgs),
+    /// Show one rule's documentation.
+    Explain(ExplainArgs),
+}
+
+/// `keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Show kind, size, validity and fingerprints of every credential, never the secret itself.
+    Inspect(InspectArgs),
+    /// Write a checksummed, optionally encrypted backup of every credential.
+    Backup(BackupArgs),
+    /// Restore credentials from a backup.
+    Restore(RestoreArgs),
+    /// Compare a backup with the current state: what changed, by fingerprint.
+    Diff(DiffArgs),
+    /// Blank the credential fields the chart regenerates, with a masked diff and a rollback file.
+    Reset(ResetArgs),
+    /// Undo a `keys reset` or `keys rotate` from its rollback file.
+    Rollback(RollbackArgs),
+    /// Write a fresh matching token key and certificate into the values.
+    Rotate(RotateArgs),
+    /// Print a Secret manifest with a fresh token key pair for `core.secretName`.
+    Generate(GenerateArgs),
+}
+
+/// `clock …`
+#[derive(Debug, Subcommand)]
+pub enum ClockCommand {
+    /// Measure the clock offset of every node that runs core, registry or jobservice.
+    Check(ClockCheckArgs),
+}
+
+/// Where values come from; the same for every command that reads values.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ValuesArgs {
+    /// Values files (plain values, Flux `HelmRelease`, Argo CD `Application`); `-` is stdin.
+    #[arg(value_name = "VALUES")]
+    pub values: Vec<String>,
+
+    /// More values files, merged after the positional ones, in order.
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub values_flag: Vec<String>,
+
+    /// Set values on the command line (`a.b=c,d=e`), as `helm --set` does.
+    #[arg(long, value_name = "KEY=VAL")]
+    pub set: Vec<String>,
+
+    /// Set string values on the command line, as `helm --set-string` does.
+    #[arg(long = "set-string", value_name = "KEY=VAL")]
+    pub set_string: Vec<String>,
+
+    /// Set a value from a file's content, as `helm --set-file` does.
+    #[arg(long = "set-file", value_name = "KEY=PATH")]
+    pub set_file: Vec<String>,
+
+    /// Take the chart's values from this key of every file (umbrella charts: `harbor`).
+    #[arg(long = "values-root", value_name = "KEY")]
+    pub values_root: Option<String>,
+
+    /// Secret manifests as `kubectl get secret -o yaml|json` prints them (repeatable).
+    #[arg(long = "secret", value_name = "FILE")]
+    pub secrets: Vec<String>,
+
+    /// The `--secret` files hold every Secret of the release namespace, so a Secret the values
+    /// name but the files lack is really missing.
+    #[arg(long = "secrets-complete")]
+    pub secrets_complete: bool,
+}
+
+/// Cluster access, exactly as kubectl means these flags.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ClusterArgs {
+    /// The Helm release to read from the cluster.
+    #[arg(long, value_name = "NAME")]
+    pub release: Option<String>,
+
+    /// Namespace of the release.
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+
+    /// Path to the kubeconfig file (also `KUBECONFIG`, several paths allowed).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The kubeconfig context to use.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// How long to wait for one API request (`10s`, `1m`).
+    #[arg(long = "request-timeout", value_name = "DURATION")]
+    pub request_timeout: Option<String>,
+}
+
+/// Output selection shared by reporting commands.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+/// `preflight check` arguments.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub values: ValuesArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub cluster: ClusterArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub output: OutputArgs,
+
+    /// The Harbor (`2.8.4`) or chart (`1.12.4`) version running now.
+    #[arg(long, value_name = "VERSION")]
+    pub from: Option<String>,
+
+    /// The Harbor or chart version the upgrade goes to.
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+
+    /// A chart directory or `.tgz` from `helm pull` to use as the target.
+    #[arg(long, value_name = "DIR|TGZ")]
+    pub chart: Option<PathBuf>,
+
+    /// How the chart gets rendered: `helm` (install/upgrade, `lookup` works) or `template`
+    /// (Argo CD and other client-side renders, where `lookup` returns nothing).
+    #[arg(long, value_enum, default_value_t = Renderer::Helm)]
+    pub renderer: Renderer,
+
+    /// Exit with status 1 when a finding at or above this severity is reported.
+    #[arg(long = "fail-on", value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+
+    /// Report certificates that expire within this many days.
+    #[arg(long = "expiry-days", value_name = "DAYS", default_value_t = 30)]
+    pub expiry_days: u32,
+
+    /// Judge validity as of this time (RFC 3339) instead of now; for reproducible reports.
+    #[arg(long, value_name = "RFC3339", hide = true)]
+    pub now: Option<String>,
+}
+
+/// `preflight rules` arguments.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ListFormat::Text)]
+    pub output: ListFormat,
+}
+
+/// `preflight explain` arguments.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The rule ID, for example `token-pair-mismatch`.
+    pub rule: String,
+}
+
+/// `keys inspect` arguments.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub values: ValuesArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub cluster: ClusterArgs,
+
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ListFormat::Text)]
+    pub output: ListFormat,
+
+    /// Judge validity as of this time (RFC 3339) instead of now.
+    #[arg(long, value_name = "RFC3339", hide = true)]
+    pub now: Option<String>,
+}
+
+/// `keys backup` arguments.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub values: ValuesArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub cluster: ClusterArgs,
+
+    /// Directory to write the backup into (must not exist).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Encrypt to this age recipient (repeatable).
+    #[arg(long = "recipient", value_name = "AGE")]
+    pub recipients: Vec<String>,
+
+    /// Encrypt with the passphrase in this file.
+    #[arg(long = "passphrase-file", value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+/// `keys restore` arguments.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup directory.
+    pub backup: PathBuf,
+    /// Show what would be restored and write nothing.
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
+    /// age identity file for an encrypted backup.
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+    /// Passphrase file for an encrypted backup.
+    #[arg(long = "passphrase-file", value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+/// `keys diff` arguments.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The backup directory.
+    pub backup: PathBuf,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub cluster: ClusterArgs,
+}
+
+/// Which group of regenerable fields `keys reset` blanks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResetGroup {
+    /// `core.tokenKey` and `core.tokenCert`.
+    Token,
+    /// `core.secret`, `jobservice.secret`, `registry.secret`, `core.xsrfKey`.
+    Internal,
+}
+
+/// `keys reset` arguments.
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    /// The values file to edit.
+    pub values: PathBuf,
+    /// Show the masked diff and write nothing.
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
+    /// Only blank this group of fields.
+    #[arg(long, value_enum)]
+    pub only: Option<ResetGroup>,
+    /// Where to write the rollback file.
+    #[arg(long = "rollback-file", value_name = "FILE")]
+    pub rollback_file: Option<PathBuf>,
+    /// Print secret values in the diff unmasked.
+    #[arg(long = "show-secrets")]
+    pub show_secrets: bool,
+}
+
+/// `keys rollback` arguments.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The rollback file written by `keys reset` or `keys rotate`.
+    pub rollback_file: PathBuf,
+    /// Show what would change and write nothing.
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
+    /// Re-insert the old values even though the file changed since.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `keys rotate` arguments.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The values file to edit.
+    pub values: PathBuf,
+    /// Show the masked diff and write nothing.
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
+    /// RSA key size.
+    #[arg(long, default_value_t = 4096)]
+    pub bits: u32,
+    /// Certificate validity in days.
+    #[arg(long, default_value_t = 3650)]
+    pub days: u32,
+}
+
+/// `keys generate` arguments.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Name of the Secret (the value of `core.secretName`).
+    #[arg(long = "secret-name", value_name = "NAME")]
+    pub secret_name: String,
+    /// Namespace written into the manifest.
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Write the manifest to this file (mode 0600) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `clock check` arguments.
+#[derive(Debug, Args)]
+pub struct ClockCheckArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub cluster: ClusterArgs,
+    /// Samples per node.
+    #[arg(long, default_value_t = 5)]
+    pub samples: u32,
+}
+
+/// `diagnose` arguments.
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub cluster: ClusterArgs,
+    /// Log files saved with `kubectl logs` (`-` is stdin), instead of reading the cluster.
+    #[arg(long = "logs", value_name = "FILE")]
+    pub logs: Vec<String>,
+    /// Only logs newer than this (`1h`, `30m`).
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+    /// Lines per container.
+    #[arg(long, value_name = "N")]
+    pub tail: Option<u32>,
+}
+
+/// `--color`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal and `NO_COLOR` is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// `-o` for reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable, rustc-like.
+    Text,
+    /// One JSON document (schema in `docs/json-output.md`).
+    Json,
+    /// SARIF 2.1.0 for code-scanning tools.
+    Sarif,
+}
+
+/// `-o` for listings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// Human-readable.
+    Text,
+    /// JSON.
+    Json,
+}
+
+/// `--fail-on`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Exit 1 on warnings and errors.
+    Warning,
+    /// Exit 1 on errors.
+    Error,
+    /// Always exit 0 when the check ran.
+    Never,
+}
+
+/// `--renderer`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Renderer {
+    /// `helm install` / `helm upgrade`: the chart's `lookup` sees the live Secrets.
+    Helm,
+    /// `helm template` and tools built on it (Argo CD): `lookup` returns nothing.
+    Template,
+}

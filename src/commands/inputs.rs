@@ -1,0 +1,124 @@
+//! Loading what the values-reading commands share: values files, `--set*`, Secret manifests,
+//! and the redaction of every secret byte range before anything is rendered.
+
+use anyhow::Context as _;
+
+use crate::checks::fields::{credential_field, looks_secret, FieldKind};
+use crate::cli::ValuesArgs;
+use crate::values::{self, LoadOptions, Node, SecretObject, Sources, Value, Values};
+
+/// Loaded inputs of one run.
+pub struct Inputs {
+    /// Every source text, with secret ranges marked.
+    pub sources: Sources,
+    /// The merged values.
+    pub values: Values,
+    /// The Secret manifests.
+    pub secrets: Vec<SecretObject>,
+}
+
+/// Loads values and Secrets as the arguments say; `Err` for anything unreadable or malformed.
+pub fn load(args: &ValuesArgs) -> anyhow::Result<Inputs> {
+    let mut files = args.values.clone();
+    files.extend(args.values_flag.iter().cloned());
+    let nothing_given = files.is_empty()
+        && args.secrets.is_empty()
+        && args.set.is_empty()
+        && args.set_string.is_empty()
+        && args.set_file.is_empty();
+    if nothing_given {
+        anyhow::bail!("nothing to check: name a values file (or `-` for stdin), `--set` values or `--secret` manifests");
+    }
+    let stdin_uses = files
+        .iter()
+        .chain(&args.secrets)
+        .filter(|f| *f == "-")
+        .count();
+    if stdin_uses > 1 {
+        anyhow::bail!("standard input (`-`) can be read only once");
+    }
+    let options = LoadOptions {
+        files,
+        set: args.set.clone(),
+        set_string: args.set_string.clone(),
+        set_file: args.set_file.clone(),
+        values_root: args.values_root.clone(),
+    };
+    let mut sources = Sources::new();
+    let mut stdin = std::io::stdin().lock();
+    let values = values::load(&options, &mut sources, &mut stdin)?;
+    let mut secrets = Vec::new();
+    for path in &args.secrets {
+        let loaded = values::load_secret_file(path, &mut sources, &mut stdin)
+            .with_context(|| format!("cannot use Secret manifest {path}"))?;
+        secrets.extend(loaded);
+    }
+    redact_values(&values.root, "", &mut sources);
+    if args.values_root.is_none() {
+        if let Some(hint) = umbrella_hint(&values.root) {
+            eprintln!("warning: {hint}");
+        }
+    }
+    Ok(Inputs {
+        sources,
+        values,
+        secrets,
+    })
+}
+
+/// Marks every credential value (by catalogue path, or by a secret-looking key name) as secret.
+fn redact_values(node: &Node, path: &str, sources: &mut Sources) {
+    let Value::Map(entries) = &node.value else {
+        return;
+    };
+    for entry in entries {
+        let child = if path.is_empty() {
+            entry.key.clone()
+        } else {
+            format!("{path}.{}", entry.key)
+        };
+        // Certificates are public; everything else the catalogue lists, or that is named like a
+        // secret, is masked.
+        let secret = match credential_field(&child) {
+            Some(field) => field.kind != FieldKind::TokenCert,
+            None => looks_secret(&entry.key),
+        };
+        match &entry.node.value {
+            Value::Map(_) if !secret => redact_values(&entry.node, &child, sources),
+            Value::Seq(items) if !secret => {
+                for item in items {
+                    redact_values(item, &child, sources);
+                }
+            }
+            _ if secret => redact_all(&entry.node, sources),
+            _ => {}
+        }
+    }
+}
+
+fn redact_all(node: &Node, sources: &mut Sources) {
+    match &node.value {
+        // Only scalars hold secret bytes; a container's span would also hide its key names.
+        Value::Map(entries) => entries.iter().for_each(|e| redact_all(&e.node, sources)),
+        Value::Seq(items) => items.iter().for_each(|n| redact_all(n, sources)),
+        _ => {
+            if let Some(span) = node.span {
+                sources.redact(span);
+            }
+        }
+    }
+}
+
+/// Values of an umbrella chart carry Harbor's under a key; say so when it looks like that.
+fn umbrella_hint(root: &Node) -> Option<String> {
+    let harbor_keys = ["expose", "core", "externalURL", "persistence", "database"];
+    if harbor_keys.iter().any(|k| root.get(k).is_some()) {
+        return None;
+    }
+    root.as_map()?.iter().find_map(|e| {
+        let looks_like_harbor = harbor_keys.iter().filter(|k| e.node.get(k).is_some()).count() >= 2;
+        looks_like_harbor.then(|| {
+            format!("the values look like an umbrella chart's with Harbor under `{0}`: pass `--values-root {0}`", e.key)
+        })
+    })
+}

@@ -1,0 +1,68 @@
+//! One file per subcommand: glue between parsed arguments and the library, no domain logic.
+
+mod inputs;
+mod keys_inspect;
+mod preflight_check;
+mod preflight_explain;
+mod preflight_rules;
+
+use std::io::{IsTerminal, Write};
+
+use crate::cli::{ClockCommand, ColorChoice, Command, KeysCommand, PreflightCommand};
+use crate::report::Style;
+
+/// What a command tells `main` about how the run went (errors are `Err`, exit status 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing at or above `--fail-on`: exit 0.
+    Clean,
+    /// Findings at or above `--fail-on`: exit 1.
+    Findings,
+}
+
+/// A command that a later release builds: `error: not implemented yet`, exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not implemented yet")]
+pub struct NotImplemented(pub &'static str);
+
+/// Runs one parsed command line.
+pub fn dispatch(command: Command, color: ColorChoice) -> anyhow::Result<Outcome> {
+    let style = Style {
+        color: use_color(color),
+    };
+    match command {
+        Command::Preflight(PreflightCommand::Check(args)) => preflight_check::run(&args, style),
+        Command::Preflight(PreflightCommand::Rules(args)) => preflight_rules::run(&args),
+        Command::Preflight(PreflightCommand::Explain(args)) => preflight_explain::run(&args),
+        Command::Keys(KeysCommand::Inspect(args)) => keys_inspect::run(&args),
+        Command::Keys(KeysCommand::Backup(_)) => Err(NotImplemented("keys backup").into()),
+        Command::Keys(KeysCommand::Restore(_)) => Err(NotImplemented("keys restore").into()),
+        Command::Keys(KeysCommand::Diff(_)) => Err(NotImplemented("keys diff").into()),
+        Command::Keys(KeysCommand::Reset(_)) => Err(NotImplemented("keys reset").into()),
+        Command::Keys(KeysCommand::Rollback(_)) => Err(NotImplemented("keys rollback").into()),
+        Command::Keys(KeysCommand::Rotate(_)) => Err(NotImplemented("keys rotate").into()),
+        Command::Keys(KeysCommand::Generate(_)) => Err(NotImplemented("keys generate").into()),
+        Command::Clock(ClockCommand::Check(_)) => Err(NotImplemented("clock check").into()),
+        Command::Diagnose(_) => Err(NotImplemented("diagnose").into()),
+    }
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+/// Writes a command's result to stdout in one go.
+pub(crate) fn print(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}

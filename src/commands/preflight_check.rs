@@ -1,0 +1,87 @@
+//! `preflight check`: load inputs, prepare the context, run every rule, render.
+
+use anyhow::Context as _;
+
+use super::{inputs, print, NotImplemented, Outcome};
+use crate::chart::parse_release;
+use crate::checks::{self, Context, Settings};
+use crate::cli::{CheckArgs, ClusterArgs, FailOn, OutputFormat};
+use crate::report::{render_json, render_sarif, render_text, Severity, Style};
+
+/// Runs the check and prints the report.
+pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
+    refuse_cluster(&args.cluster)?;
+    if args.chart.is_some() {
+        return Err(NotImplemented("--chart").into());
+    }
+    let from = args
+        .from
+        .as_deref()
+        .map(parse_release)
+        .transpose()
+        .context("invalid --from")?;
+    let to = args
+        .to
+        .as_deref()
+        .map(parse_release)
+        .transpose()
+        .context("invalid --to")?;
+    let settings = Settings {
+        now: resolve_now(args.now.as_deref())?,
+        expiry_days: args.expiry_days,
+        renderer: args.renderer,
+        from,
+        to,
+        secrets_complete: args.values.secrets_complete,
+    };
+    let inputs = inputs::load(&args.values)?;
+    let ctx = Context::new(
+        &inputs.values.root,
+        &inputs.secrets,
+        &inputs.sources,
+        &settings,
+    );
+    let report = checks::run(&ctx);
+    let text = match args.output.output {
+        OutputFormat::Text => render_text(&report, &inputs.sources, style),
+        OutputFormat::Json => render_json(&report, &inputs.sources),
+        OutputFormat::Sarif => render_sarif(&report, &inputs.sources),
+    };
+    print(&text)?;
+    let threshold = match args.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Never => None,
+    };
+    Ok(match (threshold, report.worst()) {
+        (Some(t), Some(worst)) if worst >= t => Outcome::Findings,
+        _ => Outcome::Clean,
+    })
+}
+
+/// Cluster mode is a later release: refuse rather than pretend.
+pub(super) fn refuse_cluster(cluster: &ClusterArgs) -> anyhow::Result<()> {
+    if cluster.release.is_some() || cluster.kubeconfig.is_some() || cluster.context.is_some() {
+        return Err(
+            NotImplemented("reading the cluster (--release, --kubeconfig, --context)").into(),
+        );
+    }
+    Ok(())
+}
+
+/// `--now` or the system clock, as Unix seconds.
+pub(super) fn resolve_now(now: Option<&str>) -> anyhow::Result<i64> {
+    match now {
+        Some(text) => {
+            let t =
+                time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                    .with_context(|| {
+                    format!(
+                        "invalid --now `{text}`: expected RFC 3339 such as 2026-01-31T12:00:00Z"
+                    )
+                })?;
+            Ok(t.unix_timestamp())
+        }
+        None => Ok(time::OffsetDateTime::now_utc().unix_timestamp()),
+    }
+}

@@ -1,0 +1,21 @@
+//! `harbor-upgrade`: pre-flight checks, key backup and safe credential repair for upgrades of
+//! Harbor installed with the goharbor/harbor Helm chart.
+//!
+//! Data flows one way: sources (values files, Secret manifests, later the cluster) → a prepared
+//! [`checks::Context`] → pure rules → [`report::Finding`]s → one renderer. `main.rs` only parses
+//! arguments and maps the result of [`run`] to an exit status.
+
+pub mod chart;
+pub mod checks;
+pub mod cli;
+pub mod commands;
+pub mod pki;
+pub mod report;
+pub mod values;
+
+pub use commands::{NotImplemented, Outcome};
+
+/// Runs a parsed command line.
+pub fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
+    commands::dispatch(cli.command, cli.color)
+}
