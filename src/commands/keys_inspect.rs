@@ -126,10 +126,32 @@ fn validity_text(v: Validity) -> String {
     }
 }
 
+/// Fields the chart always uses, so they are listed even when not set.
+fn always_listed(ctx: &Context<'_>, path: &str) -> bool {
+    let db = if ctx.setting("database.type") == Some("external") {
+        "database.external.password"
+    } else {
+        "database.internal.password"
+    };
+    path == db
+        || matches!(
+            path,
+            "secretKey"
+                | "core.tokenKey"
+                | "core.tokenCert"
+                | "core.secret"
+                | "core.xsrfKey"
+                | "jobservice.secret"
+                | "registry.secret"
+                | "harborAdminPassword"
+                | "registry.credentials.password"
+        )
+}
+
 fn credentials(ctx: &Context<'_>) -> Vec<Json> {
     CREDENTIAL_FIELDS
         .iter()
-        .map(|f| {
+        .filter_map(|f| {
             let field = ctx.field(f.path);
             let (state, bytes) = match field.state() {
                 FieldState::Unset | FieldState::Null => match f.default {
@@ -141,14 +163,17 @@ fn credentials(ctx: &Context<'_>) -> Vec<Json> {
                 FieldState::Placeholder => ("placeholder", None),
                 FieldState::NotString(_) => ("not-a-string", None),
             };
-            json!({
+            if field.entry.is_none() && !always_listed(ctx, f.path) {
+                return None;
+            }
+            Some(json!({
                 "valuesPath": f.path,
                 "kind": f.kind.describe(),
                 "state": state,
                 "location": location(field.span(), ctx.sources),
                 "length": bytes.map(<[u8]>::len),
                 "fingerprint": bytes.map(fingerprint),
-            })
+            }))
         })
         .collect()
 }
@@ -206,7 +231,11 @@ fn render_text(doc: &Json) -> String {
             .as_str()
             .map(|l| format!("  ({l})"))
             .unwrap_or_default();
-        let _ = writeln!(out, "  {path:<width$}  {state:<12} {detail}{at}");
+        let _ = writeln!(
+            out,
+            "  {}",
+            format!("{path:<width$}  {state:<12} {detail}{at}").trim_end()
+        );
     }
     for secret in doc["secrets"].as_array().unwrap_or(&empty) {
         let _ = writeln!(
@@ -215,10 +244,17 @@ fn render_text(doc: &Json) -> String {
             secret["name"].as_str().unwrap_or_default(),
             secret["file"].as_str().unwrap_or_default()
         );
-        for key in secret["keys"].as_array().unwrap_or(&empty) {
+        let keys = secret["keys"].as_array().unwrap_or(&empty);
+        let width = keys
+            .iter()
+            .filter_map(|k| k["key"].as_str())
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        for key in keys {
             let _ = writeln!(
                 out,
-                "  {:<24} {} bytes, {}: {}",
+                "  {:<width$}  {} bytes, {}  {}",
                 key["key"].as_str().unwrap_or_default(),
                 key["length"],
                 key["fingerprint"].as_str().unwrap_or_default(),

@@ -59,8 +59,7 @@ pub fn render_sarif(report: &Report, sources: &Sources) -> String {
             let file_location = f.span.filter(|s| {
                 matches!(sources.get(s.source).origin, SourceOrigin::ValuesFile | SourceOrigin::SecretFile)
             });
-            if let (Some(span), Some(loc)) = (file_location, location(f, sources)) {
-                let _ = span;
+            if let (Some(_), Some(loc)) = (file_location, location(f, sources)) {
                 result["locations"] = json!([{
                     "physicalLocation": {
                         "artifactLocation": { "uri": uri(&loc.file) },
@@ -82,7 +81,6 @@ pub fn render_sarif(report: &Report, sources: &Sources) -> String {
                 "name": tool.name,
                 "version": tool.version,
                 "semanticVersion": tool.version,
-                "informationUri": "https://goharbor.io/",
                 "rules": rules,
             }},
             "results": results,

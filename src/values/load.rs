@@ -97,7 +97,16 @@ pub fn load(
         let name = sources.get(source).name.clone();
         let text = sources.get(source).text.clone();
         let parsed = parse_named(source, &name, &text)?;
+        let mut plain_seen = false;
         for (node, doc) in select_documents(parsed, &name, &text, source)? {
+            // Helm reads a values file with one `yaml.Unmarshal`, which takes only the first
+            // document; later plain documents never reach the chart.
+            if doc.kind == DocKind::Plain {
+                if plain_seen {
+                    continue;
+                }
+                plain_seen = true;
+            }
             let (node, doc) = match &opts.values_root {
                 Some(key) if doc.kind == DocKind::Plain => {
                     let Some(sub) = node.get_path(key) else {
@@ -538,6 +547,14 @@ mod tests {
     fn slice<'s>(sources: &'s Sources, node: &Node) -> &'s str {
         let span = node.span.unwrap();
         &sources.get(span.source).text[span.start..span.end]
+    }
+
+    // Helm's `yaml.Unmarshal` reads only the first document of a values file.
+    #[test]
+    fn only_the_first_plain_document_counts() {
+        let (values, _) = load_text("a: 1\n---\nb: 2\n", LoadOptions::default()).unwrap();
+        assert!(values.root.get("a").is_some());
+        assert!(values.root.get("b").is_none());
     }
 
     #[test]

@@ -13,13 +13,17 @@
 pub fn find_placeholder(s: &str) -> Option<&str> {
     let bytes = s.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {
+        // Only ASCII trigger bytes start a placeholder, and those are always char boundaries;
+        // slicing at any other byte could land inside a multi-byte character.
+        if !matches!(b, b'$' | b'<' | b'r' | b'{') {
+            continue;
+        }
         let rest = &s[i..];
         let len = match b {
             b'$' => env_var(rest),
             b'<' => avp_path(rest),
             b'r' => vals_ref(rest),
-            b'{' => go_template(rest),
-            _ => None,
+            _ => go_template(rest),
         };
         if let Some(len) = len {
             return Some(&s[i..i + len]);
@@ -104,6 +108,13 @@ fn go_template(s: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    // Regression: a password with non-ASCII characters once panicked on a char boundary.
+    #[test]
+    fn non_ascii_text_is_scanned_without_panicking() {
+        assert_eq!(super::find_placeholder("pässwörd-ß€"), None);
+        assert_eq!(super::find_placeholder("ü${VAR}é"), Some("${VAR}"));
+    }
+
     use super::*;
 
     #[test]
