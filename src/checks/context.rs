@@ -134,13 +134,13 @@ impl Material<'_> {
         severity: crate::report::Severity,
         message: impl Into<String>,
     ) -> Finding {
-        let mut f = Finding::new(rule, severity, message)
-            .at(self.span)
-            .from_object(self.origin, self.object.clone());
-        if let Some(path) = self.path {
-            f = f.path(path);
-        }
-        f
+        located(
+            Finding::new(rule, severity, message),
+            self.span,
+            self.path,
+            self.origin,
+            self.object.as_ref(),
+        )
     }
 
     /// How to name it in a message: `` `core.tokenKey` `` or `` `tls.key` of Secret `harbor-core` ``.
@@ -150,6 +150,21 @@ impl Material<'_> {
             (None, Some(object)) => object.clone(),
             (None, None) => "the value".to_string(),
         }
+    }
+}
+
+/// Places a finding where a value is written: its span, values path and object.
+fn located(
+    finding: Finding,
+    span: Option<Span>,
+    path: Option<&'static str>,
+    origin: Origin,
+    object: Option<&String>,
+) -> Finding {
+    let finding = finding.at(span).from_object(origin, object.cloned());
+    match path {
+        Some(path) => finding.path(path),
+        None => finding,
     }
 }
 
@@ -419,13 +434,13 @@ impl Effective<'_> {
         severity: crate::report::Severity,
         message: impl Into<String>,
     ) -> Finding {
-        let mut f = Finding::new(rule, severity, message)
-            .at(self.span)
-            .from_object(self.origin, self.object.clone());
-        if let Some(path) = self.path {
-            f = f.path(path);
-        }
-        f
+        located(
+            Finding::new(rule, severity, message),
+            self.span,
+            self.path,
+            self.origin,
+            self.object.as_ref(),
+        )
     }
 }
 

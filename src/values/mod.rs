@@ -146,7 +146,14 @@ impl Node {
 
     /// A short name of the node's YAML type, for messages (`string`, `number`, `map` …).
     pub fn type_name(&self) -> &'static str {
-        match self.value {
+        self.value.type_name()
+    }
+}
+
+impl Value {
+    /// A short name of the YAML type, for messages (`string`, `number`, `map` …).
+    pub fn type_name(&self) -> &'static str {
+        match self {
             Value::Null => "null",
             Value::Bool(_) => "boolean",
             Value::Number(_) => "number",

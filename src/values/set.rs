@@ -206,7 +206,7 @@ impl StrVals<'_> {
                         return Err(format!(
                             "`{}` is a {} in the values, not a list",
                             self.path_with(&k),
-                            type_name(other)
+                            other.type_name()
                         ))
                     }
                 };
@@ -260,7 +260,7 @@ impl StrVals<'_> {
                         return Err(format!(
                             "`{}` is a {} in the values, not a map",
                             self.path_with(&k),
-                            type_name(other)
+                            other.type_name()
                         ))
                     }
                 };
@@ -365,7 +365,7 @@ impl StrVals<'_> {
                     None | Some(Value::Null) => Vec::new(),
                     Some(Value::Seq(items)) => std::mem::take(items),
                     Some(other) => {
-                        let what = type_name(other);
+                        let what = other.type_name();
                         let path = self.path_with(&name);
                         return (list, Err(format!("`{path}` is a {what}, not a list")));
                     }
@@ -499,17 +499,6 @@ fn set_index(list: &mut Vec<Node>, i: usize, node: Node) {
         list.push(Node::synthetic(Value::Null));
     }
     list[i] = node;
-}
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Seq(_) => "list",
-        Value::Map(_) => "map",
-    }
 }
 
 #[cfg(test)]
