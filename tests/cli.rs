@@ -555,10 +555,10 @@ fn the_chart_defaults_load_and_report_only_defaults() {
 fn every_real_world_values_file_loads() {
     let dir = common::root().join("../shared/real-world-values");
     let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!(
-            "skipped: {} is absent (the shared research folder is not beside this clone)",
+        common::skip(&format!(
+            "{} is absent (the shared research folder is not beside this clone)",
             dir.display()
-        );
+        ));
         return;
     };
     let mut count = 0;

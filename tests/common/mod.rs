@@ -177,3 +177,10 @@ pub fn check_values(values: &str, extra: &[&str]) -> Run {
     );
     r
 }
+
+/// Says why a test is skipped, visibly: libtest captures `eprintln!` of passing tests, but not
+/// direct writes to the process's stderr.
+pub fn skip(reason: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "skipped: {reason}");
+}
