@@ -223,12 +223,14 @@ impl Catalog {
     }
 
     /// Renders a release set the way `keys.tsv` stores it.
+    #[cfg(test)]
     pub(crate) fn format_set(&self, set: &ReleaseSet) -> String {
         format_set(&self.releases, set)
     }
 }
 
 /// Renders a release set as comma-separated runs of consecutive releases.
+#[cfg(test)]
 pub(crate) fn format_set(releases: &[Release], set: &ReleaseSet) -> String {
     let mut runs: Vec<(usize, usize)> = Vec::new();
     for i in set.iter() {
