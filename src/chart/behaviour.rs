@@ -1,5 +1,5 @@
 //! What the chart and Harbor do per version, beyond which keys exist: how the token pair and the
-//! internal secrets are made, the internal PostgreSQL major, the JWT leeway, the supported upgrade
+//! internal secrets are made, the internal `PostgreSQL` major, the JWT leeway, the supported upgrade
 //! hops, renamed keys and removed components. Sources: `harbor-facts.md` §2.0, §5.2, §6, §7.
 
 use super::version::{Release, Version};
@@ -38,7 +38,7 @@ pub fn notary_reads_token_cert(chart: Version) -> bool {
     chart < Version::new(1, 13, 0)
 }
 
-/// The PostgreSQL major of the internal database image (`goharbor/harbor-db`), and the major its
+/// The `PostgreSQL` major of the internal database image (`goharbor/harbor-db`), and the major its
 /// entrypoint can `pg_upgrade` from. Known from Harbor 2.5 to 2.15; `None` outside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Postgres {
@@ -48,7 +48,7 @@ pub struct Postgres {
     pub upgrades_from: Option<u32>,
 }
 
-/// The internal PostgreSQL of a Harbor version (§7.2).
+/// The internal `PostgreSQL` of a Harbor version (§7.2).
 pub fn postgres(harbor: Version) -> Option<Postgres> {
     if harbor.major != 2 {
         return None;
@@ -72,7 +72,7 @@ pub fn postgres(harbor: Version) -> Option<Postgres> {
 }
 
 /// Whether going straight from `from` to `to` with the internal database makes the new image
-/// find no data directory it can upgrade and start an empty cluster: from PostgreSQL 13
+/// find no data directory it can upgrade and start an empty cluster: from `PostgreSQL` 13
 /// (Harbor ≤ 2.8) straight to 15 (Harbor ≥ 2.11), which only upgrades from 14.
 pub fn internal_database_starts_empty(from: Version, to: Version) -> bool {
     from < Version::new(2, 9, 0) && to >= Version::new(2, 11, 0)

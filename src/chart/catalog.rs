@@ -164,7 +164,7 @@ impl Catalog {
                 ["releases", list] => {
                     catalog.releases = list
                         .split(' ')
-                        .filter_map(|v| super::version::parse_chart_version(v))
+                        .filter_map(super::version::parse_chart_version)
                         .collect();
                 }
                 [path, active, commented, flags] => {

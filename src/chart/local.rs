@@ -119,14 +119,13 @@ fn read_archive(path: &Path, origin: &str) -> Result<(String, String), Error> {
             continue;
         }
         let text = read_text(entry, &format!("{origin} ({top}/{name})"))?;
-        let slot = match found.iter().position(|(t, _, _)| t == top) {
-            Some(i) => &mut found[i],
-            None => {
-                found.push((top.clone(), None, None));
-                let last = found.len() - 1;
-                &mut found[last]
-            }
+        let index = if let Some(i) = found.iter().position(|(t, _, _)| t == top) {
+            i
+        } else {
+            found.push((top.clone(), None, None));
+            found.len() - 1
         };
+        let slot = &mut found[index];
         if name == "Chart.yaml" {
             slot.1 = Some(text);
         } else {

@@ -7,7 +7,7 @@
 //! - [`catalog()`]: the embedded table (`keys.tsv`, `defaults.tsv`), derived from each release's
 //!   `values.yaml` by the generator in `generate.rs`.
 //! - [`ChartView`]: one chart's keys and defaults, embedded or read with `--chart`.
-//! - `behaviour`: token pair, secrets, PostgreSQL, JWT leeway, hops, renames, removed components.
+//! - `behaviour`: token pair, secrets, `PostgreSQL`, JWT leeway, hops, renames, removed components.
 
 pub mod behaviour;
 mod catalog;

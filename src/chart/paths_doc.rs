@@ -118,6 +118,15 @@ pub fn upgrade_paths_markdown() -> String {
         );
     }
 
+    hops_section(&mut out);
+    postgres_section(&mut out);
+    removals_section(&mut out);
+    out
+}
+
+fn hops_section(out: &mut String) {
+    let c = catalog();
+    let latest = c.latest_of_each_minor();
     out.push_str(
         "\n## Supported hops\n\nHarbor's upgrade guide covers a migration from two minors back at most (N-2 → N): \
          one `helm upgrade` may skip one Harbor minor, not more. The database schema cannot be \
@@ -147,7 +156,10 @@ pub fn upgrade_paths_markdown() -> String {
             let _ = writeln!(out, "| {} | {furthest} | {hops} |", harbor_minor(*from));
         }
     }
+}
 
+fn postgres_section(out: &mut String) {
+    let latest = catalog().latest_of_each_minor();
     out.push_str(
         "\n## Internal PostgreSQL\n\nWith `database.type: internal` the `harbor-db` image upgrades the data directory of the \
          previous major at its first start (`pg_upgrade` in copy mode: the volume needs room for \
@@ -180,7 +192,10 @@ pub fn upgrade_paths_markdown() -> String {
     out.push_str(
         "\nHarbor before 2.5 is not covered: its PostgreSQL major is not recorded here.\n",
     );
+}
 
+fn removals_section(out: &mut String) {
+    let releases = catalog().releases();
     out.push_str(
         "\n## What each chart minor removes\n\nKeys present in one release and absent in the next (in release order), \
          as `values-key-removed` reports them: a key set in the values but absent from the \
@@ -237,7 +252,6 @@ pub fn upgrade_paths_markdown() -> String {
     for (_, title, lines) in sections {
         let _ = writeln!(out, "\n### {title}\n\n{}", lines.join("\n"));
     }
-    out
 }
 
 #[cfg(test)]

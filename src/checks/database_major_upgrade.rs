@@ -1,10 +1,10 @@
-//! `database-major-upgrade`: the internal PostgreSQL changes major version.
+//! `database-major-upgrade`: the internal `PostgreSQL` changes major version.
 
 use super::{Context, Findings, Rule};
 use crate::chart::behaviour::{internal_database_starts_empty, postgres};
 use crate::report::{Finding, Severity};
 
-/// The internal PostgreSQL changes major version on this upgrade.
+/// The internal `PostgreSQL` changes major version on this upgrade.
 pub struct DatabaseMajorUpgrade;
 
 impl Rule for DatabaseMajorUpgrade {

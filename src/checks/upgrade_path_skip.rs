@@ -36,7 +36,7 @@ each with `preflight check --from … --to …`. `docs/upgrade-paths.md` has the
         let (Some(from), Some(to)) = (ctx.settings.from, ctx.settings.to) else {
             out.skip(
                 self.id(),
-                "no `--from`: the upgrade path, PostgreSQL major changes and keys removed since the running version are not judged",
+                "no `--from`: the upgrade path and PostgreSQL major changes are not judged, and removed keys are judged against the last release that had them",
             );
             return;
         };

@@ -6,6 +6,8 @@
 //! chart keys: free-form maps (annotations, labels, resources …), scalars, lists and `null`
 //! values end it. `core.tokenKey`/`core.tokenCert` belong to `token-key-ignored`.
 
+use std::fmt::Write as _;
+
 use crate::chart::{behaviour, catalog, ChartView, Release};
 use crate::values::{Entry, Value};
 
@@ -285,7 +287,7 @@ pub(super) fn list_keys(keys: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     if keys.len() > SHOWN {
-        text.push_str(&format!(" and {} more", keys.len() - SHOWN));
+        let _ = write!(text, " and {} more", keys.len() - SHOWN);
     }
     text
 }
