@@ -89,6 +89,13 @@ pub fn parse_release(text: &str) -> Result<Release, VersionError> {
     }
 }
 
+/// A chart version exactly as the embedded table writes it (`1.14.2`), with its Harbor version.
+pub(crate) fn parse_chart_version(text: &str) -> Option<Release> {
+    parse_release(text)
+        .ok()
+        .filter(|r| r.chart.major == 1 && r.chart.to_string() == text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

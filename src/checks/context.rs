@@ -4,7 +4,7 @@
 //! them from and parsed once, the live `<fullname>-core` Secret is identified, and fields holding
 //! deploy-time placeholders are set aside.
 
-use crate::chart::Release;
+use crate::chart::{ChartView, LocalChart, Release};
 use crate::cli::Renderer;
 use crate::pki::{self, CertChain, PrivateKeyInfo};
 use crate::report::{Finding, Origin};
@@ -217,6 +217,8 @@ pub struct Context<'a> {
     /// Token pairs from values and Secrets, parsed.
     pub token_pairs: Vec<TokenPair<'a>>,
     core_secret: CoreSecret<'a>,
+    /// The chart given with `--chart`: the target's keys and version.
+    chart: Option<&'a LocalChart>,
 }
 
 /// Keys the chart writes into `<fullname>-core`; a Secret named `*-core` with one of them is the
@@ -244,10 +246,37 @@ impl<'a> Context<'a> {
             settings,
             token_pairs: Vec::new(),
             core_secret: CoreSecret::None,
+            chart: None,
         };
         ctx.core_secret = ctx.find_core_secret();
         ctx.token_pairs = ctx.collect_token_pairs();
         ctx
+    }
+
+    /// Uses a chart read with `--chart` as the target (its version should be `settings.to`).
+    #[must_use]
+    pub fn with_chart(mut self, chart: &'a LocalChart) -> Self {
+        self.chart = Some(chart);
+        self
+    }
+
+    /// The chart read with `--chart`, if any.
+    pub fn local_chart(&self) -> Option<&'a LocalChart> {
+        self.chart
+    }
+
+    /// The target chart: the one read with `--chart`, else the embedded release `--to` names.
+    pub fn target(&self) -> Option<ChartView<'a>> {
+        match (self.chart, self.settings.to) {
+            (Some(chart), _) => Some(ChartView::local(chart)),
+            (None, Some(to)) => ChartView::embedded(to),
+            (None, None) => None,
+        }
+    }
+
+    /// The chart running now (`--from`), if given.
+    pub fn source(&self) -> Option<ChartView<'a>> {
+        self.settings.from.and_then(ChartView::embedded)
     }
 
     /// A values field.

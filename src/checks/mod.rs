@@ -8,10 +8,13 @@ mod context;
 pub mod fields;
 
 mod admin_password_ignored;
+mod database_major_upgrade;
 mod database_password_changed;
 mod default_password;
 mod existing_secret;
 mod htpasswd_invalid;
+mod jwt_no_leeway;
+mod removed_component_data;
 mod secret_key_changed;
 mod secret_key_default;
 mod secret_key_length;
@@ -20,6 +23,7 @@ mod secret_not_string;
 mod secrets_regenerate;
 mod token_cert_invalid;
 mod token_cert_validity;
+mod token_key_ignored;
 mod token_key_invalid;
 mod token_key_not_pkcs1;
 mod token_key_not_rsa;
@@ -28,6 +32,12 @@ mod token_key_rotates;
 mod token_key_weak;
 mod token_pair_incomplete;
 mod token_pair_mismatch;
+mod upgrade_path_downgrade;
+mod upgrade_path_skip;
+mod values_key_removed;
+mod values_key_unknown;
+mod values_key_unsupported;
+mod values_keys;
 mod xsrf_key_length;
 
 use std::fmt::Write as _;
@@ -102,6 +112,15 @@ pub static RULES: &[&dyn Rule] = &[
     &htpasswd_invalid::HtpasswdInvalid,
     &existing_secret::ExistingSecretMissing,
     &existing_secret::ExistingSecretKeyMissing,
+    &values_key_removed::ValuesKeyRemoved,
+    &values_key_unknown::ValuesKeyUnknown,
+    &values_key_unsupported::ValuesKeyUnsupported,
+    &token_key_ignored::TokenKeyIgnored,
+    &upgrade_path_downgrade::UpgradePathDowngrade,
+    &upgrade_path_skip::UpgradePathSkip,
+    &database_major_upgrade::DatabaseMajorUpgrade,
+    &removed_component_data::RemovedComponentData,
+    &jwt_no_leeway::JwtNoLeeway,
 ];
 
 /// The rule with this ID.

@@ -1,7 +1,7 @@
 //! `secrets-regenerate`: blank internal secrets are re-randomised on every render.
 
 use super::{Context, Findings, Rule};
-use crate::chart::Version;
+use crate::chart::behaviour::preserves_internal_secrets;
 use crate::cli::Renderer;
 use crate::report::{Finding, Severity};
 
@@ -41,11 +41,11 @@ change at all."
             "client-side rendering (`--renderer template`): the chart's `lookup` returns nothing"
                 .to_string()
         } else {
-            match ctx.settings.to {
-                Some(to) if to.chart < Version::new(1, 14, 0) => {
+            match ctx.target() {
+                Some(target) if !preserves_internal_secrets(target.release.chart) => {
                     format!(
-                        "target chart {} predates the `lookup` that keeps these values (1.14.0)",
-                        to.chart
+                        "the target {} predates the `lookup` that keeps these values (1.14.0)",
+                        target.label()
                     )
                 }
                 _ => return,

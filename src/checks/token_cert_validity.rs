@@ -2,15 +2,17 @@
 //! of the token certificate, judged at the injected `now`.
 
 use super::{Context, Findings, Rule, TokenPair};
-use crate::chart::Version;
+use crate::chart::behaviour::notary_reads_token_cert;
 use crate::pki::{format_unix, Validity};
 use crate::report::Severity;
 
 /// Whether a component of the target chart reads the token certificate: notary-server does, in
 /// charts up to 1.12 when notary is enabled (the default there). `None` when the target is unknown.
 fn certificate_is_read(ctx: &Context<'_>) -> Option<bool> {
-    let to = ctx.settings.to?;
-    Some(to.chart < Version::new(1, 13, 0) && ctx.flag("notary.enabled", true))
+    let target = ctx.target()?;
+    // Unset, `notary.enabled` takes the target chart's default (`true` up to 1.12).
+    let default = target.default("notary.enabled") == Some("true");
+    Some(notary_reads_token_cert(target.release.chart) && ctx.flag("notary.enabled", default))
 }
 
 fn severity(ctx: &Context<'_>) -> Severity {

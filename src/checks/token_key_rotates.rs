@@ -1,6 +1,7 @@
 //! `token-key-rotates`: nothing pins the token key, so every render makes a new one.
 
 use super::{Context, Findings, Rule};
+use crate::chart::behaviour::{token_pair_source, TokenPairSource};
 use crate::report::{Finding, Severity};
 
 /// Nothing pins the key: every render makes a new one.
@@ -22,7 +23,10 @@ every render (it never preserves the pair with `lookup`, up to 1.19.1). Each `he
 therefore writes a new signing key, and core pods restart. While old and new pods coexist, a \
 token issued by one is rejected by the other with `crypto/rsa: verification error`; with several \
 core replicas this shows as intermittent 401s on `docker login`/push until the rollout ends. \
-Tokens issued before the upgrade become invalid (they live 30 minutes by default).\n\n**Fix:** pin \
+Tokens issued before the upgrade become invalid (they live 30 minutes by default).\n\n\
+Target charts before 1.9.6, and 1.10.0–1.10.3 and 1.11.0, do not rotate the key: they sign with \
+the public pair shipped in the chart, so anyone can forge tokens. The finding then says so, as an \
+error.\n\n**Fix:** pin \
 the pair: put a key and its certificate into `core.secretName` (`harbor-upgrade keys generate \
 --secret-name harbor-token`) or into `core.tokenKey`/`core.tokenCert`. Taking today's pair from \
 the live Secret keeps existing tokens valid."
@@ -30,7 +34,30 @@ the live Secret keeps existing tokens valid."
     fn check(&self, ctx: &Context<'_>, out: &mut Findings) {
         let pinned_in_values = ctx.field("core.tokenKey").set_str().is_some()
             || ctx.field("core.tokenCert").set_str().is_some();
-        if pinned_in_values || ctx.setting("core.secretName").is_some() {
+        if ctx.setting("core.secretName").is_some() {
+            return;
+        }
+        // Charts before 1.9.6, 1.10.0–1.10.3 and 1.11.0 do not rotate: they use the pair shipped
+        // in the chart, which is worse (`core.tokenKey` there is `token-key-ignored`).
+        if let Some(target) = ctx.target() {
+            if token_pair_source(target.release.chart) == TokenPairSource::StaticPublic {
+                if !pinned_in_values {
+                    out.push(
+                        Finding::new(
+                            self.id(),
+                            Severity::Error,
+                            format!("the target {} does not generate a token key: it signs with the public key pair shipped in the chart", target.label()),
+                        )
+                        .path("core.tokenKey")
+                        .at(ctx.field("core.tokenKey").span())
+                        .note("the chart's own pair is public (SPKI SHA-256 fd980556…): anyone can forge tokens this Harbor accepts")
+                        .help("put your own pair into a Secret with `tls.key` and `tls.crt` and name it in `core.secretName` (see `harbor-upgrade keys generate`), or target chart 1.9.6, 1.10.4, 1.11.1 or 1.12.0+"),
+                    );
+                }
+                return;
+            }
+        }
+        if pinned_in_values {
             return;
         }
         let replicas = ctx.number("core.replicas", 1);

@@ -3,7 +3,7 @@
 use anyhow::Context as _;
 
 use super::{inputs, print, NotImplemented, Outcome};
-use crate::chart::parse_release;
+use crate::chart::{catalog, known_release, parse_release, read_chart, LocalChart, Release};
 use crate::checks::{self, Context, Settings};
 use crate::cli::{CheckArgs, ClusterArgs, FailOn, OutputFormat};
 use crate::report::{render_json, render_sarif, render_text, Severity, Style};
@@ -11,36 +11,31 @@ use crate::report::{render_json, render_sarif, render_text, Severity, Style};
 /// Runs the check and prints the report.
 pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
     refuse_cluster(&args.cluster)?;
-    if args.chart.is_some() {
-        return Err(NotImplemented("--chart").into());
-    }
-    let from = args
-        .from
+    let chart = args
+        .chart
         .as_deref()
-        .map(parse_release)
+        .map(read_chart)
         .transpose()
-        .context("invalid --from")?;
-    let to = args
-        .to
-        .as_deref()
-        .map(parse_release)
-        .transpose()
-        .context("invalid --to")?;
+        .context("invalid --chart")?;
+    let (from, to) = resolve_versions(args, chart.as_ref())?;
     let settings = Settings {
         now: resolve_now(args.now.as_deref())?,
         expiry_days: args.expiry_days,
         renderer: args.renderer,
         from,
-        to,
+        to: Some(to),
         secrets_complete: args.values.secrets_complete,
     };
     let inputs = inputs::load(&args.values)?;
-    let ctx = Context::new(
+    let mut ctx = Context::new(
         &inputs.values.root,
         &inputs.secrets,
         &inputs.sources,
         &settings,
     );
+    if let Some(chart) = &chart {
+        ctx = ctx.with_chart(chart);
+    }
     let report = checks::run(&ctx);
     let text = match args.output.output {
         OutputFormat::Text => render_text(&report, &inputs.sources, style),
@@ -57,6 +52,40 @@ pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
         (Some(t), Some(worst)) if worst >= t => Outcome::Findings,
         _ => Outcome::Clean,
     })
+}
+
+/// `--from` (optional) and `--to` (default: the chart given with `--chart`, else the newest
+/// known release); both must be releases the embedded table knows.
+fn resolve_versions(
+    args: &CheckArgs,
+    chart: Option<&LocalChart>,
+) -> anyhow::Result<(Option<Release>, Release)> {
+    let from = args
+        .from
+        .as_deref()
+        .map(known_release)
+        .transpose()
+        .context("invalid --from")?;
+    let to = match (chart, args.to.as_deref()) {
+        (Some(chart), Some(text)) => {
+            let to = parse_release(text).context("invalid --to")?;
+            if to.chart != chart.release.chart {
+                anyhow::bail!(
+                    "--to {text} names chart {}, but --chart {} is chart {}: give one of them",
+                    to.chart,
+                    chart.origin,
+                    chart.release.chart
+                );
+            }
+            chart.release
+        }
+        (Some(chart), None) => chart.release,
+        (None, Some(text)) => known_release(text).context("invalid --to")?,
+        (None, None) => catalog()
+            .newest()
+            .context("the embedded chart table is empty")?,
+    };
+    Ok((from, to))
 }
 
 /// Cluster mode is a later release: refuse rather than pretend.

@@ -1,0 +1,499 @@
+//! Chart-version knowledge through the binary: versions, `--chart`, the values-key rules, the
+//! upgrade path and the version-aware parts of earlier rules.
+
+mod common;
+
+use std::path::Path;
+
+use common::{check_values, indent, key, root, run, Scratch};
+
+fn has(r: &common::Run, rule: &str) -> bool {
+    r.rules().iter().any(|x| x == rule)
+}
+
+fn messages(r: &common::Run, rule: &str) -> String {
+    r.findings(rule)
+        .iter()
+        .map(|f| format!("{} | {} | {}", f["message"], f["help"], f["notes"]))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+// ---- every release's own defaults are clean -------------------------------------------------
+
+#[test]
+fn every_release_defaults_have_no_values_key_finding() {
+    let dir = root().join("../shared/harbor-helm");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        eprintln!(
+            "skipped: {} is absent (the chart releases are not beside this clone)",
+            dir.display()
+        );
+        return;
+    };
+    let mut versions: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("1."))
+        .collect();
+    versions.sort();
+    assert!(versions.len() >= 81, "{versions:?}");
+    for version in &versions {
+        let values = dir.join(version).join("values.yaml");
+        let r = run(&[
+            "preflight",
+            "check",
+            &values.to_string_lossy(),
+            "--to",
+            version,
+            "-o",
+            "json",
+        ]);
+        assert!(r.status == 0 || r.status == 1, "{version}: {}", r.stderr);
+        let keys: Vec<String> = r
+            .rules()
+            .into_iter()
+            .filter(|x| x.starts_with("values-key-"))
+            .collect();
+        assert!(keys.is_empty(), "{version}: {keys:?}\n{}", r.stdout);
+        assert_eq!(r.json()["upgrade"]["to"], harbor_of(version));
+    }
+}
+
+fn harbor_of(chart: &str) -> String {
+    let parts: Vec<u32> = chart.split('.').map(|p| p.parse().unwrap()).collect();
+    format!("2.{}.{}", parts[1] - 4, parts[2])
+}
+
+// ---- versions -----------------------------------------------------------------------------------
+
+#[test]
+fn to_defaults_to_the_newest_release_and_from_stays_unknown() {
+    let r = check_values("core:\n  replicas: 1\n", &[]);
+    let json = r.json();
+    assert_eq!(json["upgrade"]["to"], "2.15.1");
+    assert!(json["upgrade"]["from"].is_null());
+    assert_eq!(r.skipped("upgrade-path-skip").len(), 1, "{}", r.stdout);
+}
+
+#[test]
+fn unknown_versions_are_errors_that_name_the_newest_and_suggest_chart() {
+    let s = Scratch::new();
+    let v = s.write("v.yaml", "core: {}\n");
+    for (flag, version) in [
+        ("--to", "1.12.9"),
+        ("--to", "2.16.0"),
+        ("--from", "v2.99.0"),
+    ] {
+        let r = run(&["preflight", "check", &v, flag, version]);
+        assert_eq!(r.status, 2, "{flag} {version}: {}", r.stderr);
+        assert!(r.stderr.starts_with("error: invalid "), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("Harbor 2.15.1 (chart 1.19.1)"),
+            "{}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("--chart"), "{}", r.stderr);
+        assert!(r.stdout.is_empty());
+    }
+    // A `v` prefix and chart versions are accepted.
+    let r = check_values("core: {}\n", &["--from", "v2.8.4", "--to", "1.14.2"]);
+    assert_eq!(r.json()["upgrade"]["from"], "2.8.4");
+    assert_eq!(r.json()["upgrade"]["to"], "2.10.2");
+}
+
+// ---- the scenarios of the issue -----------------------------------------------------------------
+
+const NOTARY_1_12: &str = "\
+expose:
+  ingress:
+    hosts:
+      core: harbor.example.com
+      notary: notary.example.com
+notary:
+  enabled: true
+  server:
+    replicas: 2
+persistence:
+  persistentVolumeClaim:
+    jobservice:
+      existingClaim: job-logs
+";
+
+#[test]
+fn notary_settings_from_1_12_4_to_1_14_2_are_removed_and_signatures_lost() {
+    let r = check_values(NOTARY_1_12, &["--from", "1.12.4", "--to", "1.14.2"]);
+    let removed = r.findings("values-key-removed");
+    let paths: Vec<&str> = removed
+        .iter()
+        .map(|f| f["valuesPath"].as_str().unwrap_or_default())
+        .collect();
+    // The jobservice volume key was already dead in 1.12.4 (moved in 1.10.0): reported too.
+    assert_eq!(
+        paths,
+        [
+            "expose.ingress.hosts.notary",
+            "notary",
+            "persistence.persistentVolumeClaim.jobservice.existingClaim"
+        ],
+        "{}",
+        r.stdout
+    );
+    assert!(removed[2]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("chart 1.9.6"));
+    let notary = &removed[1];
+    assert_eq!(notary["location"]["line"], 6, "points at the `notary:` key");
+    assert!(notary["notes"]
+        .to_string()
+        .contains("notary.server.replicas"));
+    let lost = r.findings("removed-component-data");
+    assert_eq!(lost.len(), 1, "{}", r.stdout);
+    assert_eq!(lost[0]["valuesPath"], "notary.enabled");
+    assert!(messages(&r, "removed-component-data").contains("signatures"));
+
+    // Unset, the source chart's default (`true` in 1.12.4) decides.
+    let by_default = check_values("core: {}\n", &["--from", "1.12.4", "--to", "1.14.2"]);
+    assert!(
+        messages(&by_default, "removed-component-data")
+            .contains("by default in the source chart 1.12.4"),
+        "{}",
+        by_default.stdout
+    );
+    let off = check_values(
+        "notary:\n  enabled: false\n",
+        &["--from", "1.12.4", "--to", "1.14.2"],
+    );
+    assert!(!has(&off, "removed-component-data"));
+    // Chartmuseum likewise, with its own loss.
+    let cm = check_values(
+        "chartmuseum:\n  enabled: true\n",
+        &["--from", "1.11.4", "--to", "1.12.4"],
+    );
+    assert!(
+        messages(&cm, "removed-component-data").contains("charts"),
+        "{}",
+        cm.stdout
+    );
+}
+
+#[test]
+fn renamed_keys_get_their_new_name() {
+    let jobservice = check_values(NOTARY_1_12, &["--from", "1.9.6", "--to", "1.10.4"]);
+    let help = messages(&jobservice, "values-key-removed");
+    assert!(
+        help.contains("persistence.persistentVolumeClaim.jobservice.jobLog.existingClaim"),
+        "{help}"
+    );
+    let ingress = "expose:\n  ingress:\n    harbor:\n      annotations:\n        cert-manager.io/cluster-issuer: letsencrypt\n";
+    let r = check_values(ingress, &["--from", "1.14.2", "--to", "1.15.0"]);
+    let f = r.findings("values-key-removed");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["valuesPath"], "expose.ingress.harbor");
+    assert!(
+        f[0]["help"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("`expose.ingress.annotations`"),
+        "{}",
+        f[0]
+    );
+    assert!(!has(
+        &check_values(ingress, &["--to", "1.14.2"]),
+        "values-key-removed"
+    ));
+}
+
+#[test]
+fn skipping_from_2_8_4_to_2_11_0_prints_hops_and_the_empty_database() {
+    let r = check_values(
+        "database:\n  type: internal\n",
+        &["--from", "2.8.4", "--to", "2.11.0"],
+    );
+    assert_eq!(r.status, 1, "an error");
+    let skip = r.findings("upgrade-path-skip");
+    assert_eq!(skip.len(), 1, "{}", r.stdout);
+    assert_eq!(skip[0]["severity"], "error");
+    let text = messages(&r, "upgrade-path-skip");
+    assert!(text.contains("2.8.4 → 2.10.3 → 2.11.0"), "{text}");
+    assert!(text.contains("empty PostgreSQL cluster"), "{text}");
+    assert!(messages(&r, "database-major-upgrade").contains("13 to 15"));
+
+    let external = check_values(
+        "database:\n  type: external\n",
+        &["--from", "2.8.4", "--to", "2.11.0"],
+    );
+    assert!(!messages(&external, "upgrade-path-skip").contains("empty"));
+    assert!(!has(&external, "database-major-upgrade"));
+
+    let long = check_values("core: {}\n", &["--from", "2.5.6", "--to", "2.14.4"]);
+    assert!(
+        messages(&long, "upgrade-path-skip")
+            .contains("2.5.6 → 2.7.4 → 2.9.5 → 2.11.2 → 2.13.4 → 2.14.4"),
+        "{}",
+        long.stdout
+    );
+    assert!(!has(
+        &check_values("core: {}\n", &["--from", "2.8.4", "--to", "2.10.2"]),
+        "upgrade-path-skip"
+    ));
+}
+
+#[test]
+fn database_major_upgrade_at_2_9_and_2_11() {
+    let r = check_values("core: {}\n", &["--from", "2.8.4", "--to", "2.10.2"]);
+    let text = messages(&r, "database-major-upgrade");
+    assert!(text.contains("from 13 to 14"), "{}", r.stdout);
+    assert!(text.contains("second copy"), "{text}");
+    assert!(messages(
+        &check_values("core: {}\n", &["--from", "2.10.2", "--to", "2.11.0"]),
+        "database-major-upgrade"
+    )
+    .contains("from 14 to 15"));
+    assert!(!has(
+        &check_values("core: {}\n", &["--from", "2.11.0", "--to", "2.13.4"]),
+        "database-major-upgrade"
+    ));
+}
+
+#[test]
+fn downgrade_from_2_10_2_to_2_8_4_is_an_error() {
+    let r = check_values("core: {}\n", &["--from", "2.10.2", "--to", "2.8.4"]);
+    let f = r.findings("upgrade-path-downgrade");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["severity"], "error");
+    assert!(!has(&r, "upgrade-path-skip"));
+    assert!(!has(
+        &check_values("core: {}\n", &["--from", "2.8.4", "--to", "2.10.2"]),
+        "upgrade-path-downgrade"
+    ));
+}
+
+#[test]
+fn a_typo_gets_the_closest_real_key() {
+    let values = "persistence:\n  persistenVolumeClaim:\n    registry:\n      size: 50Gi\ncore:\n  replicaCount: 2\n  podAnnotations:\n    anything.example.com/goes: \"yes\"\n  nodeSelector:\n    kubernetes.io/os: linux\npersistence2: {}\nfullnameOverride: harbor\n";
+    let r = check_values(values, &[]);
+    let f = r.findings("values-key-unknown");
+    let found: Vec<(String, String)> = f
+        .iter()
+        .map(|f| {
+            (
+                f["valuesPath"].as_str().unwrap_or_default().to_string(),
+                f["help"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert_eq!(found[0].0, "persistence.persistenVolumeClaim");
+    assert!(
+        found[0].1.contains("`persistence.persistentVolumeClaim`"),
+        "{found:?}"
+    );
+    assert_eq!(f[0]["location"]["line"], 2);
+    assert!(found[1].1.contains("`core.replicas`"), "{found:?}");
+    assert_eq!(found[2].0, "persistence2", "{found:?}");
+}
+
+#[test]
+fn commented_keys_of_the_chart_are_valid_keys() {
+    let values = "existingSecretAdminPassword: admin\ncaBundleSecretName: ca\nuaaSecretName: uaa\npersistence:\n  imageChartStorage:\n    caBundleSecretName: ca\n    s3:\n      existingSecret: s3\n      regionendpoint: http://minio:9000\n      someNewDriverOption: true\ntrace:\n  jaeger:\n    username: u\ncore:\n  resources:\n    requests:\n      cpu: 100m\n";
+    for target in ["1.14.2", "1.19.1"] {
+        let r = check_values(values, &["--to", target]);
+        let keys: Vec<String> = r
+            .rules()
+            .into_iter()
+            .filter(|x| x.starts_with("values-key-"))
+            .collect();
+        assert!(keys.is_empty(), "{target}: {}", r.stdout);
+    }
+    // htpasswdString is documented as a comment up to 1.13 and active from 1.14.
+    let htpasswd = "registry:\n  credentials:\n    htpasswdString: \"harbor_registry_user:$2y$10$abcdefghijklmnopqrstuu5hK3G/ZDRv0tJyPYq3n1w4vZ6i5qJ0e\"\n";
+    assert!(!has(
+        &check_values(htpasswd, &["--to", "1.13.5"]),
+        "values-key-unsupported"
+    ));
+    assert!(has(
+        &check_values(htpasswd, &["--to", "1.8.3"]),
+        "values-key-unsupported"
+    ));
+}
+
+#[test]
+fn core_existing_secret_is_unsupported_before_1_14() {
+    let values = "core:\n  existingSecret: harbor-core-secret\n";
+    let r = check_values(values, &["--to", "1.13.5"]);
+    let f = r.findings("values-key-unsupported");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["valuesPath"], "core.existingSecret");
+    assert!(f[0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("1.14.0"));
+    assert_eq!(f[0]["location"]["line"], 2);
+    assert!(!has(
+        &check_values(values, &["--to", "1.14.2"]),
+        "values-key-unsupported"
+    ));
+}
+
+#[test]
+fn token_key_is_ignored_by_1_10_2_which_signs_with_the_public_pair() {
+    let values = format!(
+        "core:\n  tokenKey: |\n{}  tokenCert: |\n{}",
+        indent(&key("rsa2048.key"), 4),
+        indent(&key("rsa2048.crt"), 4)
+    );
+    let r = check_values(&values, &["--to", "1.10.2"]);
+    let f = r.findings("token-key-ignored");
+    assert_eq!(f.len(), 2, "{}", r.stdout);
+    assert_eq!(f[0]["severity"], "error");
+    assert!(messages(&r, "token-key-ignored").contains("public key pair"));
+    assert!(f[0]["help"].as_str().unwrap_or_default().contains("1.10.4"));
+    // Owned by token-key-ignored: no duplicate values-key finding.
+    assert!(!has(&r, "values-key-removed") && !has(&r, "values-key-unsupported"));
+    for fine in ["1.10.4", "1.12.4", "1.19.1"] {
+        assert!(
+            !has(&check_values(&values, &["--to", fine]), "token-key-ignored"),
+            "{fine}"
+        );
+    }
+    // Unpinned on such a target: the key does not rotate, it is the public pair.
+    let rotates = check_values("core:\n  replicas: 1\n", &["--to", "1.10.2"]);
+    let f = rotates.findings("token-key-rotates");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["severity"], "error");
+    assert!(messages(&rotates, "token-key-rotates").contains("public key pair"));
+}
+
+#[test]
+fn blank_core_secret_regenerates_on_1_13_5_and_is_kept_on_1_14_2() {
+    let blank = "core:\n  secret: \"\"\n";
+    assert!(check_values(blank, &["--to", "1.13.5"])
+        .findings("secrets-regenerate")
+        .iter()
+        .any(|f| f["valuesPath"] == "core.secret"));
+    assert!(!has(
+        &check_values(blank, &["--to", "1.14.2"]),
+        "secrets-regenerate"
+    ));
+    assert!(has(
+        &check_values(blank, &["--to", "1.14.2", "--renderer", "template"]),
+        "secrets-regenerate"
+    ));
+}
+
+#[test]
+fn jwt_no_leeway_before_2_11() {
+    let r = check_values("core:\n  replicas: 3\n", &["--to", "2.10.2"]);
+    let f = r.findings("jwt-no-leeway");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["severity"], "info");
+    assert_eq!(f[0]["valuesPath"], "core.replicas");
+    assert!(!has(
+        &check_values("core: {}\n", &["--to", "2.11.0"]),
+        "jwt-no-leeway"
+    ));
+}
+
+// ---- --chart ------------------------------------------------------------------------------------
+
+/// A chart directory newer than any release the tool knows: 1.20.0 / Harbor 2.16.0, with one new
+/// key and one commented key.
+fn write_chart(dir: &Path) {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    std::fs::write(
+        dir.join("Chart.yaml"),
+        "apiVersion: v2\nname: harbor\nversion: 1.20.0\nappVersion: 2.16.0\n",
+    )
+    .expect("Chart.yaml");
+    std::fs::write(
+        dir.join("values.yaml"),
+        "expose:\n  type: ingress\ncore:\n  replicas: 1\n  secret: \"\"\n  brandNewKnob: false\n  # commentedKnob: \"\"\n  existingSecret: \"\"\nsecretKey: \"not-a-secure-key\"\ndatabase:\n  type: internal\n",
+    )
+    .expect("values.yaml");
+}
+
+fn build_tgz(chart_dir: &Path, out: &Path) {
+    let file = std::fs::File::create(out).expect("tgz");
+    let gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+    let mut tar = tar::Builder::new(gz);
+    tar.append_dir_all("harbor", chart_dir).expect("append");
+    tar.into_inner().expect("tar").finish().expect("gzip");
+}
+
+#[test]
+fn chart_directory_and_tgz_are_the_target() {
+    let s = Scratch::new();
+    let dir = s.path().join("harbor");
+    write_chart(&dir);
+    let tgz = s.path().join("harbor-1.20.0.tgz");
+    build_tgz(&dir, &tgz);
+    let values = "core:\n  brandNewKnob: true\n  commentedKnob: x\n  existingSecret: core\n  tokenKye: x\nnotary:\n  enabled: true\n";
+    for chart in [&dir, &tgz, &s.path().to_path_buf()] {
+        let chart = chart.to_string_lossy().into_owned();
+        let r = check_values(values, &["--chart", &chart, "--from", "2.15.1"]);
+        let json = r.json();
+        assert_eq!(json["upgrade"]["to"], "2.16.0", "{chart}");
+        let unknown: Vec<String> = r
+            .findings("values-key-unknown")
+            .iter()
+            .map(|f| f["valuesPath"].as_str().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(unknown, ["core.tokenKye"], "{chart}: {}", r.stdout);
+        // notary is not in this chart: removed, judged against the last release that had it.
+        assert!(
+            messages(&r, "values-key-removed").contains("1.12.6"),
+            "{}",
+            r.stdout
+        );
+        assert!(
+            messages(&r, "values-key-removed").contains("read from"),
+            "{}",
+            r.stdout
+        );
+    }
+    // --to must agree with --chart.
+    let v = s.write("v.yaml", "core: {}\n");
+    let r = run(&[
+        "preflight",
+        "check",
+        &v,
+        "--chart",
+        &dir.to_string_lossy(),
+        "--to",
+        "1.19.1",
+    ]);
+    assert_eq!(r.status, 2);
+    assert!(r.stderr.contains("1.20.0"), "{}", r.stderr);
+}
+
+#[test]
+fn bad_chart_input_is_an_error_naming_the_path() {
+    let s = Scratch::new();
+    let v = s.write("v.yaml", "core: {}\n");
+    let not_chart = s.write("garbage.tgz", b"this is not gzip");
+    let empty_dir = s.path().join("empty");
+    std::fs::create_dir_all(&empty_dir).expect("mkdir");
+    let other = s.path().join("nginx");
+    std::fs::create_dir_all(&other).expect("mkdir");
+    std::fs::write(other.join("Chart.yaml"), "name: nginx\nversion: 1.2.3\n").expect("write");
+    std::fs::write(other.join("values.yaml"), "a: 1\n").expect("write");
+    let missing = s.path().join("nope.tgz").to_string_lossy().into_owned();
+    for chart in [
+        not_chart,
+        empty_dir.to_string_lossy().into_owned(),
+        other.to_string_lossy().into_owned(),
+        missing,
+    ] {
+        let r = run(&["preflight", "check", &v, "--chart", &chart]);
+        assert_eq!(r.status, 2, "{chart}: {}", r.stderr);
+        assert!(
+            r.stderr.starts_with("error: invalid --chart"),
+            "{}",
+            r.stderr
+        );
+        assert!(r.stderr.contains(&chart), "{chart}: {}", r.stderr);
+        assert!(!r.stderr.contains("panicked"));
+    }
+}
