@@ -56,6 +56,8 @@ fn demo_findings_as_text() {
         "testdata/demo/values.yaml",
         "--secret",
         "testdata/demo/harbor-core-secret.yaml",
+        "--from",
+        "2.8.4",
         "--to",
         "2.10.2",
         "--now",
