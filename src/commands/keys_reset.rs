@@ -107,7 +107,8 @@ pub fn run(args: &ResetArgs) -> anyhow::Result<Outcome> {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "blanked: {} (the chart generates new ones on the next render: tokens are re-issued and the pods restart)",
+        "{}: {} (the chart generates new ones on the next render: tokens are re-issued and the pods restart)",
+        if args.dry_run { "would blank" } else { "blanked" },
         blanked.join(", ")
     );
     out.push_str(&notes);

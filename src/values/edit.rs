@@ -731,6 +731,39 @@ impl<'t> Planner<'t> {
         }
     }
 
+    /// Moves an insertion point at a line end past the comment lines (and blank lines between
+    /// them) that follow and are indented more than `indent`: an entry inserted before them
+    /// would turn them into content of its block scalar.
+    fn after_deeper_comments(&self, mut at: usize, indent: usize) -> usize {
+        let mut probe = at;
+        while probe < self.text.len() {
+            let next = self.text[probe..]
+                .find('\n')
+                .map_or(self.text.len(), |i| probe + i + 1);
+            if next >= self.text.len() && !self.text[probe..].contains('\n') {
+                break;
+            }
+            let line_start = next;
+            let line_end = self.line_end(line_start);
+            let line = &self.text[line_start..line_end];
+            let trimmed = line.trim_start_matches(' ');
+            if trimmed.trim().is_empty() {
+                probe = line_end;
+                if line_end >= self.text.len() {
+                    break;
+                }
+                continue;
+            }
+            if trimmed.starts_with('#') && line.len() - trimmed.len() > indent {
+                at = line_end;
+                probe = line_end;
+                continue;
+            }
+            break;
+        }
+        at
+    }
+
     /// Replaces the value of an existing entry.
     fn replace(
         &self,
@@ -870,7 +903,7 @@ impl<'t> Planner<'t> {
             .max()
             .unwrap_or(span.end)
             .max(span.end);
-        let at = self.line_end(end);
+        let at = self.after_deeper_comments(self.line_end(end), indent);
         let text = format!(
             "{}{}{}",
             self.nl,
@@ -916,7 +949,7 @@ impl<'t> Planner<'t> {
         }
         // `key:` with nothing after it (maybe a comment): the map goes on the next lines.
         let indent = key_col + self.step;
-        let at = self.line_end(span.start);
+        let at = self.after_deeper_comments(self.line_end(span.start), key_col);
         Ok(vec![Edit {
             range: at..at,
             replacement: format!(
@@ -1266,6 +1299,18 @@ mod tests {
     }
 
     #[test]
+    fn insertions_go_after_deeper_comments() {
+        // Regression: an entry inserted before these comments made them content of its block.
+        let text = "eso:\n  generic:\n    config: {}\n    #  gcpsm:\n\n    #    id: x\n# next\n";
+        let out = set(text, "core.tokenKey", PEM).unwrap();
+        assert!(
+            out.starts_with("eso:\n  generic:\n    config: {}\n    #  gcpsm:\n\n    #    id: x\ncore:\n  tokenKey: |\n"),
+            "{out}"
+        );
+        assert!(out.ends_with("-----END X-----\n# next\n"), "{out}");
+    }
+
+    #[test]
     fn chomping_follows_the_value() {
         let out = set("k: x\n", "k", "a\nb").unwrap();
         assert_eq!(out, "k: |-\n  a\n  b\n");
@@ -1401,3 +1446,7 @@ mod tests {
         assert!(!dbg.contains("hunter2"));
     }
 }
+
+#[cfg(test)]
+#[path = "edit_proptest.rs"]
+mod proptests;
