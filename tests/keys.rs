@@ -166,6 +166,14 @@ fn rollback_file_is_a_helm_overlay_with_metadata_in_comments() {
         body,
         "core:\n  secret: \"Cr5tW8nQ1zX6vB3y\"\n  xsrfKey: \"p0W7eR4tY1uI8oP3aS6dF9gH2jK5lZ0x\"\njobservice:\n  secret: \"Jb4s9QxT2mV7cW1e\"\nregistry:\n  secret: \"Rg7hK2pL9xQ4mZ8a\"\n"
     );
+    let rollback_path = s.path().join("values.rollback.yaml");
+    assert!(
+        text.contains(&format!(
+            "#   harbor-upgrade keys rollback {}\n",
+            rollback_path.display()
+        )),
+        "{text}"
+    );
     for field in [
         "values-file: /",
         "sha256-before: ",

@@ -147,7 +147,7 @@ pub fn write_rollback_file(
     content: &str,
 ) -> anyhow::Result<PathBuf> {
     if let Some(path) = explicit {
-        create_private(path, content.as_bytes()).map_err(|e| {
+        create_private(path, named(content, path).as_bytes()).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 anyhow!(
                     "rollback file {} already exists: refusing to overwrite it; nothing written",
@@ -163,7 +163,7 @@ pub fn write_rollback_file(
         return Ok(path.to_path_buf());
     }
     for path in default_rollback_candidates(values).take(1000) {
-        match create_private(&path, content.as_bytes()) {
+        match create_private(&path, named(content, &path).as_bytes()) {
             Ok(()) => return Ok(path),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => {
@@ -175,6 +175,20 @@ pub fn write_rollback_file(
         }
     }
     bail!("no free rollback file name next to {}", values.display())
+}
+
+/// The rollback text with its header's `THIS_FILE` replaced by the path it is written to (only
+/// in the header: the values below are left exactly as they are).
+fn named(content: &str, path: &Path) -> String {
+    let marker = "# harbor-upgrade-rollback:";
+    match content.find(marker) {
+        Some(at) => format!(
+            "{}{}",
+            content[..at].replace("THIS_FILE", &path.display().to_string()),
+            &content[at..]
+        ),
+        None => content.to_string(),
+    }
 }
 
 /// A temporary file next to the target, removed on drop unless renamed.
