@@ -290,8 +290,13 @@ pub enum ResetGroup {
 
 /// `keys reset` arguments.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  harbor-upgrade keys reset values.yaml --dry-run\n  \
+    harbor-upgrade keys reset values.yaml --only token\n  \
+    harbor-upgrade keys reset umbrella.yaml --values-root harbor --rollback-file ~/harbor.rollback.yaml"
+)]
 pub struct ResetArgs {
-    /// The values file to edit.
+    /// The values file to edit (plain values, Flux `HelmRelease`, Argo CD `Application`).
     pub values: PathBuf,
     /// Show the masked diff and write nothing.
     #[arg(long = "dry-run")]
@@ -299,16 +304,24 @@ pub struct ResetArgs {
     /// Only blank this group of fields.
     #[arg(long, value_enum)]
     pub only: Option<ResetGroup>,
-    /// Where to write the rollback file.
+    /// Where to write the rollback file (default: `VALUES.rollback.yaml` next to the values file;
+    /// an existing file is never overwritten).
     #[arg(long = "rollback-file", value_name = "FILE")]
     pub rollback_file: Option<PathBuf>,
     /// Print secret values in the diff unmasked.
     #[arg(long = "show-secrets")]
     pub show_secrets: bool,
+    /// Harbor's values sit under this key of the file (umbrella charts: `harbor`).
+    #[arg(long = "values-root", value_name = "KEY")]
+    pub values_root: Option<String>,
 }
 
 /// `keys rollback` arguments.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  harbor-upgrade keys rollback values.rollback.yaml --dry-run\n  \
+    harbor-upgrade keys rollback values.rollback.yaml --force"
+)]
 pub struct RollbackArgs {
     /// The rollback file written by `keys reset` or `keys rotate`.
     pub rollback_file: PathBuf,
@@ -318,26 +331,46 @@ pub struct RollbackArgs {
     /// Re-insert the old values even though the file changed since.
     #[arg(long)]
     pub force: bool,
+    /// Print secret values in the diff unmasked.
+    #[arg(long = "show-secrets")]
+    pub show_secrets: bool,
 }
 
 /// `keys rotate` arguments.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  harbor-upgrade keys rotate values.yaml --dry-run\n  \
+    harbor-upgrade keys rotate values.yaml --days 730"
+)]
 pub struct RotateArgs {
     /// The values file to edit.
     pub values: PathBuf,
     /// Show the masked diff and write nothing.
     #[arg(long = "dry-run")]
     pub dry_run: bool,
-    /// RSA key size.
+    /// RSA key size (2048 to 8192).
     #[arg(long, default_value_t = 4096)]
     pub bits: u32,
     /// Certificate validity in days.
     #[arg(long, default_value_t = 3650)]
     pub days: u32,
+    /// Where to write the rollback file (default: `VALUES.rollback.yaml` next to the values file).
+    #[arg(long = "rollback-file", value_name = "FILE")]
+    pub rollback_file: Option<PathBuf>,
+    /// Print secret values in the diff unmasked.
+    #[arg(long = "show-secrets")]
+    pub show_secrets: bool,
+    /// Harbor's values sit under this key of the file (umbrella charts: `harbor`).
+    #[arg(long = "values-root", value_name = "KEY")]
+    pub values_root: Option<String>,
 }
 
 /// `keys generate` arguments.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  harbor-upgrade keys generate --secret-name harbor-token -n harbor --out token-secret.yaml\n  \
+    kubectl apply -f token-secret.yaml   # then set core.secretName: harbor-token"
+)]
 pub struct GenerateArgs {
     /// Name of the Secret (the value of `core.secretName`).
     #[arg(long = "secret-name", value_name = "NAME")]
@@ -345,9 +378,15 @@ pub struct GenerateArgs {
     /// Namespace written into the manifest.
     #[arg(short = 'n', long, value_name = "NS")]
     pub namespace: Option<String>,
-    /// Write the manifest to this file (mode 0600) instead of stdout.
+    /// Write the manifest to this file (mode 0600, never overwritten) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// RSA key size (2048 to 8192).
+    #[arg(long, default_value_t = 4096)]
+    pub bits: u32,
+    /// Certificate validity in days.
+    #[arg(long, default_value_t = 3650)]
+    pub days: u32,
 }
 
 /// `clock check` arguments.

@@ -364,9 +364,6 @@ fn commands_of_later_releases_say_so() {
     let v = s.write("v.yaml", "core: {}\n");
     for args in [
         vec!["keys", "backup"],
-        vec!["keys", "reset", v.as_str(), "--dry-run"],
-        vec!["keys", "rotate", v.as_str()],
-        vec!["keys", "generate", "--secret-name", "x"],
         vec!["clock", "check"],
         vec!["diagnose"],
         vec!["preflight", "check", v.as_str(), "--release", "harbor"],

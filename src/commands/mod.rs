@@ -1,7 +1,12 @@
 //! One file per subcommand: glue between parsed arguments and the library, no domain logic.
 
 mod inputs;
+mod keys_edit;
+mod keys_generate;
 mod keys_inspect;
+mod keys_reset;
+mod keys_rollback;
+mod keys_rotate;
 mod preflight_check;
 mod preflight_explain;
 mod preflight_rules;
@@ -38,10 +43,10 @@ pub fn dispatch(command: Command, color: ColorChoice) -> anyhow::Result<Outcome>
         Command::Keys(KeysCommand::Backup(_)) => Err(NotImplemented("keys backup").into()),
         Command::Keys(KeysCommand::Restore(_)) => Err(NotImplemented("keys restore").into()),
         Command::Keys(KeysCommand::Diff(_)) => Err(NotImplemented("keys diff").into()),
-        Command::Keys(KeysCommand::Reset(_)) => Err(NotImplemented("keys reset").into()),
-        Command::Keys(KeysCommand::Rollback(_)) => Err(NotImplemented("keys rollback").into()),
-        Command::Keys(KeysCommand::Rotate(_)) => Err(NotImplemented("keys rotate").into()),
-        Command::Keys(KeysCommand::Generate(_)) => Err(NotImplemented("keys generate").into()),
+        Command::Keys(KeysCommand::Reset(args)) => keys_reset::run(&args),
+        Command::Keys(KeysCommand::Rollback(args)) => keys_rollback::run(&args),
+        Command::Keys(KeysCommand::Rotate(args)) => keys_rotate::run(&args),
+        Command::Keys(KeysCommand::Generate(args)) => keys_generate::run(&args),
         Command::Clock(ClockCommand::Check(_)) => Err(NotImplemented("clock check").into()),
         Command::Diagnose(_) => Err(NotImplemented("diagnose").into()),
     }

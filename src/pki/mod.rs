@@ -1,18 +1,23 @@
 //! Key material: PEM private keys, X.509 certificates, pairing and fingerprints.
 //!
 //! Pure functions over text and bytes: no files, no clock (`now` is passed in as Unix seconds),
-//! no network. Nothing here ever returns or formats secret bytes; callers get kinds, sizes,
+//! no network; key generation takes the random number generator as an argument. Nothing here ever returns or formats secret bytes; callers get kinds, sizes,
 //! subjects, validity and SHA-256 fingerprints.
 
 mod armor;
 mod cert;
 mod error;
 mod fingerprint;
+mod generate;
 mod key;
 
 pub use cert::{chains_to, format_unix, parse_certificates, CertChain, CertInfo, Validity};
 pub use error::Error;
 pub use fingerprint::{fingerprint, sha256_hex};
+pub use generate::{
+    generate_token_pair, GenerateError, TokenPair, TokenPairSpec, MAX_BITS, MIN_BITS,
+    TOKEN_CA_COMMON_NAME,
+};
 pub use key::{parse_private_key, KeyAlgorithm, KeyEncoding, PrivateKeyInfo};
 
 /// SHA-256 of the DER `SubjectPublicKeyInfo` of the token key pair that charts 1.9.0–1.9.5,

@@ -4,9 +4,12 @@
 //! values a rule looks at: the span-aware YAML tree (every key and scalar keeps its byte range,
 //! line and column), Helm 3 merging of several files, `--set`/`--set-string`/`--set-file`,
 //! unwrapping of Flux `HelmRelease` and Argo CD `Application` documents, deploy-time
-//! placeholders, and Secret manifests as `kubectl get secret -o yaml|json` prints them.
+//! placeholders, Secret manifests as `kubectl get secret -o yaml|json` prints them, and
+//! format-preserving byte-range edits of values files ([`edit`]).
 //! It reads files and standard input; it never talks to a cluster.
 
+pub mod edit;
+pub mod edit_rollback;
 mod error;
 mod load;
 mod merge;

@@ -305,8 +305,16 @@ impl<'a> Builder<'a> {
                 (at, at, ScalarStyle::Plain)
             }
             SaphyrStyle::Plain => (content, end, ScalarStyle::Plain),
-            SaphyrStyle::SingleQuoted => (content, end, ScalarStyle::SingleQuoted),
-            SaphyrStyle::DoubleQuoted => (content, end, ScalarStyle::DoubleQuoted),
+            SaphyrStyle::SingleQuoted => (
+                content,
+                quoted_end(self.text, content, end),
+                ScalarStyle::SingleQuoted,
+            ),
+            SaphyrStyle::DoubleQuoted => (
+                content,
+                quoted_end(self.text, content, end),
+                ScalarStyle::DoubleQuoted,
+            ),
             SaphyrStyle::Literal | SaphyrStyle::Folded => {
                 let from = if had_properties {
                     content
@@ -518,6 +526,27 @@ fn key_text(node: &Node, text: &str) -> String {
             .map(str::to_string)
             .unwrap_or_default(),
     }
+}
+
+/// End of a quoted scalar that starts at `start`: one past its closing quote.
+///
+/// saphyr's range for a quoted scalar runs on to the next token, over blanks and a trailing
+/// comment (`k: "v" # note`); an edit or a mask must stop at the quote.
+fn quoted_end(text: &str, start: usize, end: usize) -> usize {
+    let bytes = text.as_bytes();
+    let Some(&quote) = bytes.get(start).filter(|&&b| b == b'"' || b == b'\'') else {
+        return end;
+    };
+    let mut i = start + 1;
+    while i < end.min(bytes.len()) {
+        match bytes[i] {
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            b if b == quote => return i + 1,
+            _ => i += 1,
+        }
+    }
+    end
 }
 
 /// Skips anchors (`&a`) and tags (`!!str`) at `start`, with the blanks and comments after them.
@@ -827,6 +856,21 @@ mod tests {
             assert_eq!(node.value, Value::Null);
             let key_span = root.entry(key).unwrap().key_span.unwrap();
             assert_eq!(&text[key_span.start..span.start], format!("{key}:"));
+        }
+    }
+
+    #[test]
+    fn quoted_spans_stop_at_the_closing_quote() {
+        // Regression: the span ran on over a trailing comment, so an edit or a mask ate it.
+        for (text, want) in [
+            ("k: \"\" # pin it\n", "\"\""),
+            ("k: \"a\\\"b\" # c\n", "\"a\\\"b\""),
+            ("k: 'it''s'  # c\n", "'it''s'"),
+            ("a: {k: \"x\" , b: 1}\n", "\"x\""),
+        ] {
+            let root = parse1(text);
+            let node = root.get("k").or_else(|| root.get_path("a.k")).unwrap();
+            assert_eq!(slice(text, node), want, "{text:?}");
         }
     }
 
