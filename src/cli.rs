@@ -181,6 +181,11 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Renderer::Helm)]
     pub renderer: Renderer,
 
+    /// With a cluster: merge the values given over the release's values, as
+    /// `helm upgrade --reuse-values` does (without it they replace them, as `helm upgrade -f`).
+    #[arg(long = "reuse-values")]
+    pub reuse_values: bool,
+
     /// Exit with status 1 when a finding at or above this severity is reported.
     #[arg(long = "fail-on", value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,

@@ -12,12 +12,14 @@ mod database_password_changed;
 mod default_password;
 mod existing_secret;
 mod htpasswd_invalid;
+mod rbac_forbidden;
 mod secret_key_changed;
 mod secret_key_default;
 mod secret_key_length;
 mod secret_length;
 mod secret_not_string;
 mod secrets_regenerate;
+mod tls_secret;
 mod token_cert_invalid;
 mod token_cert_validity;
 mod token_key_invalid;
@@ -32,7 +34,9 @@ mod xsrf_key_length;
 
 use std::fmt::Write as _;
 
-pub use context::{Context, Effective, Field, FieldState, Material, Settings, TokenPair};
+pub use context::{
+    ClusterFacts, Context, DeniedRead, Effective, Field, FieldState, Material, Settings, TokenPair,
+};
 
 use crate::report::{Finding, Report, Severity, Skipped};
 
@@ -102,6 +106,9 @@ pub static RULES: &[&dyn Rule] = &[
     &htpasswd_invalid::HtpasswdInvalid,
     &existing_secret::ExistingSecretMissing,
     &existing_secret::ExistingSecretKeyMissing,
+    &tls_secret::TlsSecretInvalid,
+    &tls_secret::TlsSecretExpiring,
+    &rbac_forbidden::RbacForbidden,
 ];
 
 /// The rule with this ID.

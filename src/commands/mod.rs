@@ -1,5 +1,6 @@
 //! One file per subcommand: glue between parsed arguments and the library, no domain logic.
 
+mod cluster;
 mod inputs;
 mod keys_inspect;
 mod preflight_check;

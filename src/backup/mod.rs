@@ -1,0 +1,1 @@
+//! Backup bundles: format, encryption, restore planning.
