@@ -363,7 +363,6 @@ fn commands_of_later_releases_say_so() {
     let s = Scratch::new();
     let v = s.write("v.yaml", "core: {}\n");
     for args in [
-        vec!["keys", "backup"],
         vec!["keys", "reset", v.as_str(), "--dry-run"],
         vec!["keys", "rotate", v.as_str()],
         vec!["keys", "generate", "--secret-name", "x"],

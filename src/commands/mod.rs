@@ -2,7 +2,10 @@
 
 mod cluster;
 mod inputs;
+mod keys_backup;
+mod keys_diff;
 mod keys_inspect;
+mod keys_restore;
 mod preflight_check;
 mod preflight_explain;
 mod preflight_rules;
@@ -36,9 +39,9 @@ pub fn dispatch(command: Command, color: ColorChoice) -> anyhow::Result<Outcome>
         Command::Preflight(PreflightCommand::Rules(args)) => preflight_rules::run(&args),
         Command::Preflight(PreflightCommand::Explain(args)) => preflight_explain::run(&args),
         Command::Keys(KeysCommand::Inspect(args)) => keys_inspect::run(&args),
-        Command::Keys(KeysCommand::Backup(_)) => Err(NotImplemented("keys backup").into()),
-        Command::Keys(KeysCommand::Restore(_)) => Err(NotImplemented("keys restore").into()),
-        Command::Keys(KeysCommand::Diff(_)) => Err(NotImplemented("keys diff").into()),
+        Command::Keys(KeysCommand::Backup(args)) => keys_backup::run(&args),
+        Command::Keys(KeysCommand::Restore(args)) => keys_restore::run(&args),
+        Command::Keys(KeysCommand::Diff(args)) => keys_diff::run(&args),
         Command::Keys(KeysCommand::Reset(_)) => Err(NotImplemented("keys reset").into()),
         Command::Keys(KeysCommand::Rollback(_)) => Err(NotImplemented("keys rollback").into()),
         Command::Keys(KeysCommand::Rotate(_)) => Err(NotImplemented("keys rotate").into()),

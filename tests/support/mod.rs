@@ -9,7 +9,13 @@
 //! namespaces). The kubeconfig it writes names only 127.0.0.1.
 #![allow(dead_code)]
 // A test fixture: one long routing function reads better than many small ones.
-#![allow(clippy::too_many_lines, clippy::needless_pass_by_value, clippy::assigning_clones)]
+#![allow(
+    clippy::too_many_lines,
+    clippy::needless_pass_by_value,
+    clippy::assigning_clones
+)]
+
+pub mod harbor;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
