@@ -245,8 +245,8 @@ pub struct BackupArgs {
     #[allow(missing_docs)]
     pub cluster: ClusterArgs,
 
-    /// Directory to write the backup into (must not exist).
-    #[arg(long, value_name = "DIR")]
+    /// Where to write the backup: a new directory, or with encryption a new `.tar.age` file.
+    #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
 
     /// Encrypt to this age recipient (repeatable).
