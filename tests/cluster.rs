@@ -334,7 +334,7 @@ fn forbidden_secret_read_is_a_finding_and_the_run_goes_on() {
         "{message}"
     );
     assert_eq!(denied[0]["source"], "cluster");
-    assert_eq!(denied[0]["object"], "cluster://harbor/secrets/harbor-core");
+    assert_eq!(denied[0]["object"], "cluster://harbor/secret/harbor-core");
     assert!(denied[0]["help"].as_str().unwrap().contains("docs/rbac.md"));
     // Other checks still ran on the release values.
     assert!(r.json()["findings"].as_array().unwrap().len() > 1);

@@ -227,7 +227,7 @@ pub struct DeniedRead {
     pub name: Option<String>,
     /// The namespace.
     pub namespace: String,
-    /// The virtual source, e.g. `cluster://harbor/secrets/harbor-core`.
+    /// The virtual source, e.g. `cluster://harbor/secret/harbor-core`.
     pub address: String,
     /// What could not be checked because of it.
     pub consequence: String,

@@ -19,9 +19,11 @@ pub struct Request {
 }
 
 impl Request {
-    /// The virtual source of the object or list, e.g. `cluster://harbor/secrets/harbor-core`.
+    /// The virtual source of the object or list, e.g. `cluster://harbor/secret/harbor-core`.
     pub fn address(&self) -> String {
-        let kind = self.resource.split('.').next().unwrap_or(self.resource);
+        // Singular, like the live objects' sources: `secrets.` → `secret`, `deployments.apps` → `deployment`.
+        let plural = self.resource.split('.').next().unwrap_or(self.resource);
+        let kind = plural.strip_suffix('s').unwrap_or(plural);
         match &self.name {
             Some(name) => format!("cluster://{}/{kind}/{name}", self.namespace),
             None => format!("cluster://{}/{kind}", self.namespace),
@@ -304,7 +306,7 @@ mod tests {
             request().to_string(),
             "`get` of `secrets/harbor-core` in namespace `harbor`"
         );
-        assert_eq!(request().address(), "cluster://harbor/secrets/harbor-core");
+        assert_eq!(request().address(), "cluster://harbor/secret/harbor-core");
     }
 
     #[test]
