@@ -181,6 +181,11 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Renderer::Helm)]
     pub renderer: Renderer,
 
+    /// With a cluster: merge the values given over the release's values, as
+    /// `helm upgrade --reuse-values` does (without it they replace them, as `helm upgrade -f`).
+    #[arg(long = "reuse-values")]
+    pub reuse_values: bool,
+
     /// Exit with status 1 when a finding at or above this severity is reported.
     #[arg(long = "fail-on", value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
@@ -240,8 +245,8 @@ pub struct BackupArgs {
     #[allow(missing_docs)]
     pub cluster: ClusterArgs,
 
-    /// Directory to write the backup into (must not exist).
-    #[arg(long, value_name = "DIR")]
+    /// Where to write the backup: a new directory, or with encryption a new `.tar.age` file.
+    #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
 
     /// Encrypt to this age recipient (repeatable).
@@ -256,8 +261,15 @@ pub struct BackupArgs {
 /// `keys restore` arguments.
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// The backup directory.
+    /// The backup directory, or the encrypted `.tar.age` file.
     pub backup: PathBuf,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub cluster: ClusterArgs,
+    /// What to do with a Secret that exists: `none` leaves it and reports the differences,
+    /// `update` replaces it with the backup's.
+    #[arg(long, value_enum, default_value_t = RestorePolicy::None)]
+    pub policy: RestorePolicy,
     /// Show what would be restored and write nothing.
     #[arg(long = "dry-run")]
     pub dry_run: bool,
@@ -272,11 +284,26 @@ pub struct RestoreArgs {
 /// `keys diff` arguments.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The backup directory.
+    /// The backup directory, or the encrypted `.tar.age` file.
     pub backup: PathBuf,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub cluster: ClusterArgs,
+    /// age identity file for an encrypted backup.
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+    /// Passphrase file for an encrypted backup.
+    #[arg(long = "passphrase-file", value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+/// `keys restore --policy`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RestorePolicy {
+    /// Create missing Secrets; leave existing ones and report how they differ.
+    None,
+    /// Create missing Secrets and replace existing ones that differ.
+    Update,
 }
 
 /// Which group of regenerable fields `keys reset` blanks.

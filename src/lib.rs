@@ -5,10 +5,12 @@
 //! [`checks::Context`] → pure rules → [`report::Finding`]s → one renderer. `main.rs` only parses
 //! arguments and maps the result of [`run`] to an exit status.
 
+pub mod backup;
 pub mod chart;
 pub mod checks;
 pub mod cli;
 pub mod commands;
+pub mod kube;
 pub mod pki;
 pub mod report;
 pub mod values;

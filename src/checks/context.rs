@@ -203,6 +203,36 @@ enum CoreSecret<'a> {
     Ambiguous,
 }
 
+/// What reading the cluster found that rules report on.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterFacts {
+    /// The API server URL.
+    pub server: String,
+    /// The release namespace.
+    pub namespace: String,
+    /// The release, when one was read.
+    pub release: Option<String>,
+    /// Reads the API server refused with `403`.
+    pub denied: Vec<DeniedRead>,
+}
+
+/// One read RBAC did not allow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeniedRead {
+    /// The verb (`get`, `list`).
+    pub verb: String,
+    /// The resource (`secrets`, `deployments.apps`).
+    pub resource: String,
+    /// The object, for a `get`.
+    pub name: Option<String>,
+    /// The namespace.
+    pub namespace: String,
+    /// The virtual source, e.g. `cluster://harbor/secret/harbor-core`.
+    pub address: String,
+    /// What could not be checked because of it.
+    pub consequence: String,
+}
+
 /// Everything a rule may read.
 #[derive(Debug)]
 pub struct Context<'a> {
@@ -216,6 +246,8 @@ pub struct Context<'a> {
     pub settings: &'a Settings,
     /// Token pairs from values and Secrets, parsed.
     pub token_pairs: Vec<TokenPair<'a>>,
+    /// What the cluster said, when the run read one.
+    pub cluster: Option<&'a ClusterFacts>,
     core_secret: CoreSecret<'a>,
     /// The chart given with `--chart`: the target's keys and version.
     chart: Option<&'a LocalChart>,
@@ -245,6 +277,7 @@ impl<'a> Context<'a> {
             sources,
             settings,
             token_pairs: Vec::new(),
+            cluster: None,
             core_secret: CoreSecret::None,
             chart: None,
         };
@@ -277,6 +310,24 @@ impl<'a> Context<'a> {
     /// The chart running now (`--from`), if given.
     pub fn source(&self) -> Option<ChartView<'a>> {
         self.settings.from.and_then(ChartView::embedded)
+    }
+
+    /// Adds what the cluster said (denied reads).
+    #[must_use]
+    pub fn with_cluster(mut self, facts: &'a ClusterFacts) -> Self {
+        self.cluster = Some(facts);
+        self
+    }
+
+    /// Names the release's `<fullname>` as read from the cluster: its `<fullname>-core` Secret
+    /// is the live core Secret, whatever other `*-core` Secrets are given.
+    #[must_use]
+    pub fn with_live_fullname(mut self, fullname: &str) -> Self {
+        if let Some(s) = self.secret(&format!("{fullname}-core")) {
+            self.core_secret = CoreSecret::Found(s);
+            self.token_pairs = self.collect_token_pairs();
+        }
+        self
     }
 
     /// A values field.

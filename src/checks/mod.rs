@@ -14,6 +14,7 @@ mod default_password;
 mod existing_secret;
 mod htpasswd_invalid;
 mod jwt_no_leeway;
+mod rbac_forbidden;
 mod removed_component_data;
 mod secret_key_changed;
 mod secret_key_default;
@@ -21,6 +22,7 @@ mod secret_key_length;
 mod secret_length;
 mod secret_not_string;
 mod secrets_regenerate;
+mod tls_secret;
 mod token_cert_invalid;
 mod token_cert_validity;
 mod token_key_ignored;
@@ -42,7 +44,9 @@ mod xsrf_key_length;
 
 use std::fmt::Write as _;
 
-pub use context::{Context, Effective, Field, FieldState, Material, Settings, TokenPair};
+pub use context::{
+    ClusterFacts, Context, DeniedRead, Effective, Field, FieldState, Material, Settings, TokenPair,
+};
 
 use crate::report::{Finding, Report, Severity, Skipped};
 
@@ -121,6 +125,9 @@ pub static RULES: &[&dyn Rule] = &[
     &database_major_upgrade::DatabaseMajorUpgrade,
     &removed_component_data::RemovedComponentData,
     &jwt_no_leeway::JwtNoLeeway,
+    &tls_secret::TlsSecretInvalid,
+    &tls_secret::TlsSecretExpiring,
+    &rbac_forbidden::RbacForbidden,
 ];
 
 /// The rule with this ID.

@@ -29,6 +29,22 @@ pub fn load(args: &ValuesArgs) -> anyhow::Result<Inputs> {
     if nothing_given {
         anyhow::bail!("nothing to check: name a values file (or `-` for stdin), `--set` values or `--secret` manifests");
     }
+    load_any(args)
+}
+
+/// Whether the arguments name any values file or `--set*` flag (the upgrade's new values).
+pub fn gives_values(args: &ValuesArgs) -> bool {
+    !(args.values.is_empty()
+        && args.values_flag.is_empty()
+        && args.set.is_empty()
+        && args.set_string.is_empty()
+        && args.set_file.is_empty())
+}
+
+/// Like [`load`], but nothing given is fine (the values then come from the cluster).
+pub fn load_any(args: &ValuesArgs) -> anyhow::Result<Inputs> {
+    let mut files = args.values.clone();
+    files.extend(args.values_flag.iter().cloned());
     let stdin_uses = files
         .iter()
         .chain(&args.secrets)
@@ -67,7 +83,7 @@ pub fn load(args: &ValuesArgs) -> anyhow::Result<Inputs> {
 }
 
 /// Marks every credential value (by catalogue path, or by a secret-looking key name) as secret.
-fn redact_values(node: &Node, path: &str, sources: &mut Sources) {
+pub(crate) fn redact_values(node: &Node, path: &str, sources: &mut Sources) {
     let Value::Map(entries) = &node.value else {
         return;
     };

@@ -1,10 +1,14 @@
 //! One file per subcommand: glue between parsed arguments and the library, no domain logic.
 
+mod cluster;
 mod inputs;
+mod keys_backup;
+mod keys_diff;
 mod keys_edit;
 mod keys_generate;
 mod keys_inspect;
 mod keys_reset;
+mod keys_restore;
 mod keys_rollback;
 mod keys_rotate;
 mod preflight_check;
@@ -40,9 +44,9 @@ pub fn dispatch(command: Command, color: ColorChoice) -> anyhow::Result<Outcome>
         Command::Preflight(PreflightCommand::Rules(args)) => preflight_rules::run(&args),
         Command::Preflight(PreflightCommand::Explain(args)) => preflight_explain::run(&args),
         Command::Keys(KeysCommand::Inspect(args)) => keys_inspect::run(&args),
-        Command::Keys(KeysCommand::Backup(_)) => Err(NotImplemented("keys backup").into()),
-        Command::Keys(KeysCommand::Restore(_)) => Err(NotImplemented("keys restore").into()),
-        Command::Keys(KeysCommand::Diff(_)) => Err(NotImplemented("keys diff").into()),
+        Command::Keys(KeysCommand::Backup(args)) => keys_backup::run(&args),
+        Command::Keys(KeysCommand::Restore(args)) => keys_restore::run(&args),
+        Command::Keys(KeysCommand::Diff(args)) => keys_diff::run(&args),
         Command::Keys(KeysCommand::Reset(args)) => keys_reset::run(&args),
         Command::Keys(KeysCommand::Rollback(args)) => keys_rollback::run(&args),
         Command::Keys(KeysCommand::Rotate(args)) => keys_rotate::run(&args),

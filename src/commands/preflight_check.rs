@@ -1,7 +1,9 @@
-//! `preflight check`: load inputs, prepare the context, run every rule, render.
+//! `preflight check`: load inputs (files, or the release in the cluster), decide the versions,
+//! prepare the context, run every rule, render.
 
 use anyhow::Context as _;
 
+use super::cluster::{self, ValuesMode};
 use super::{inputs, print, NotImplemented, Outcome};
 use crate::chart::{catalog, known_release, parse_release, read_chart, LocalChart, Release};
 use crate::checks::{self, Context, Settings};
@@ -10,7 +12,6 @@ use crate::report::{render_json, render_sarif, render_text, Severity, Style};
 
 /// Runs the check and prints the report.
 pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
-    refuse_cluster(&args.cluster)?;
     let chart = args
         .chart
         .as_deref()
@@ -26,6 +27,12 @@ pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
         to: Some(to),
         secrets_complete: args.values.secrets_complete,
     };
+    if cluster::wants_cluster(&args.cluster) {
+        return run_cluster(args, settings, chart.as_ref(), style);
+    }
+    if args.reuse_values {
+        anyhow::bail!("`--reuse-values` merges the values given over the release's: it needs the cluster (`--release`, `-n` or `--kubeconfig`)");
+    }
     let inputs = inputs::load(&args.values)?;
     let mut ctx = Context::new(
         &inputs.values.root,
@@ -36,11 +43,61 @@ pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
     if let Some(chart) = &chart {
         ctx = ctx.with_chart(chart);
     }
+    finish(args, &checks::run(&ctx), &inputs.sources, style)
+}
+
+/// With a cluster: the release's values (or the values given), its live Secrets, `--from` the
+/// deployed chart; the namespace's Secrets are authoritative unless RBAC hid some.
+fn run_cluster(
+    args: &CheckArgs,
+    mut settings: Settings,
+    chart: Option<&LocalChart>,
+    style: Style,
+) -> anyhow::Result<Outcome> {
+    let mode = if args.reuse_values {
+        ValuesMode::Reuse
+    } else {
+        ValuesMode::Upgrade
+    };
+    let gathered =
+        cluster::runtime()?.block_on(cluster::gather(&args.cluster, &args.values, mode))?;
+    eprintln!("note: {}", cluster::describe(&gathered));
+    if inputs::gives_values(&args.values) && !args.reuse_values && gathered.release.is_some() {
+        eprintln!("note: the values given replace the release's values, as `helm upgrade -f` does; pass `--reuse-values` if the upgrade uses it");
+    }
+    if settings.from.is_none() {
+        if let Some(release) = &gathered.release {
+            // A deployed chart the table does not know leaves the source unknown rather than
+            // failing the run: the rules that need it say they were skipped.
+            settings.from = known_release(&release.chart_version).ok();
+        }
+    }
+    settings.secrets_complete = gathered.facts.denied.is_empty();
+    let mut ctx = Context::new(
+        &gathered.inputs.values.root,
+        &gathered.inputs.secrets,
+        &gathered.inputs.sources,
+        &settings,
+    )
+    .with_live_fullname(&gathered.fullname)
+    .with_cluster(&gathered.facts);
+    if let Some(chart) = chart {
+        ctx = ctx.with_chart(chart);
+    }
     let report = checks::run(&ctx);
+    finish(args, &report, &gathered.inputs.sources, style)
+}
+
+fn finish(
+    args: &CheckArgs,
+    report: &crate::report::Report,
+    sources: &crate::values::Sources,
+    style: Style,
+) -> anyhow::Result<Outcome> {
     let text = match args.output.output {
-        OutputFormat::Text => render_text(&report, &inputs.sources, style),
-        OutputFormat::Json => render_json(&report, &inputs.sources),
-        OutputFormat::Sarif => render_sarif(&report, &inputs.sources),
+        OutputFormat::Text => render_text(report, sources, style),
+        OutputFormat::Json => render_json(report, sources),
+        OutputFormat::Sarif => render_sarif(report, sources),
     };
     print(&text)?;
     let threshold = match args.fail_on {

@@ -100,7 +100,7 @@ pub fn generate_token_pair(
     spec: TokenPairSpec,
     rng: &mut impl CryptoRngCore,
 ) -> Result<TokenPair, GenerateError> {
-    if !(MIN_BITS..=MAX_BITS).contains(&spec.bits) || spec.bits % 8 != 0 {
+    if !(MIN_BITS..=MAX_BITS).contains(&spec.bits) || !spec.bits.is_multiple_of(8) {
         return Err(GenerateError::Bits { bits: spec.bits });
     }
     let validity = validity(spec.now, spec.days)?;

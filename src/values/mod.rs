@@ -10,6 +10,7 @@
 
 pub mod edit;
 pub mod edit_rollback;
+pub mod emit;
 mod error;
 mod load;
 mod merge;
@@ -22,7 +23,7 @@ mod yaml;
 pub use error::Error;
 pub use load::{load, DocKind, LoadOptions, LoadedDoc, Values};
 pub use merge::{merge_into, prune_nulls};
-pub use secret_manifest::{load_secret_file, SecretEntry, SecretObject};
+pub use secret_manifest::{load_secret_file, secrets_from_text, SecretEntry, SecretObject};
 pub use set::{apply_set, SetKind};
 pub use source::{SourceFile, SourceId, SourceOrigin, Sources};
 pub use yaml::{parse_documents, parse_named};

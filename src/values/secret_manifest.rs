@@ -68,8 +68,20 @@ pub fn load_secret_file(
     } else {
         (path.to_string(), read_file(path)?)
     };
-    let source = sources.add(name.clone(), text.clone(), SourceOrigin::SecretFile);
-    let docs = parse_named(source, &name, &text)?;
+    secrets_from_text(&name, &text, SourceOrigin::SecretFile, sources)
+}
+
+/// Reads the Secrets in a text that has no file of its own (a live Secret written out as YAML),
+/// adding it to `sources` under `name` with `origin`; redacted like a file.
+pub fn secrets_from_text(
+    name: &str,
+    text: &str,
+    origin: SourceOrigin,
+    sources: &mut Sources,
+) -> Result<Vec<SecretObject>, Error> {
+    let name = name.to_string();
+    let source = sources.add(name.clone(), text, origin);
+    let docs = parse_named(source, &name, text)?;
 
     let mut objects = Vec::new();
     for doc in &docs {

@@ -17,6 +17,9 @@ pub enum SourceOrigin {
     Stdin,
     /// The text of one `--set`/`--set-string`/`--set-file` argument.
     Flag,
+    /// An object read from the cluster, written out as YAML under a virtual name such as
+    /// `cluster://harbor/secret/harbor-core` or `helm://harbor/harbor/values`.
+    Cluster,
 }
 
 /// One input text.

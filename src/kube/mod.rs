@@ -1,0 +1,25 @@
+//! The only place that talks to the cluster, through kube-rs.
+//!
+//! [`connect`] resolves the cluster flags exactly as kubectl does (`--kubeconfig`, else every
+//! file in `KUBECONFIG` merged, else `~/.kube/config`, else the in-cluster service account;
+//! `--context`; `-n`, else the context's namespace, else `default`; `--request-timeout`).
+//! Every read takes the [`Cluster`] handle as an argument, so tests point it at a test API
+//! server, and returns plain k8s-openapi objects with managed fields dropped. Only objects in
+//! the one namespace are read; Secrets are never listed across namespaces.
+//!
+//! Errors say which API server and which request failed ([`Error`]); a `403` is
+//! [`Error::Forbidden`] so that callers can turn a denied optional read into a finding.
+
+mod client;
+mod error;
+mod helm;
+pub mod names;
+mod read;
+
+pub use client::{connect, parse_request_timeout, Cluster, ClusterOptions};
+pub use error::{Error, Request};
+pub use helm::{decode_release, HelmRelease, ReleaseError};
+pub use read::{
+    create_secret, detect_releases, get_secret, list_deployments, read_deployed_release,
+    replace_secret, Detected,
+};
