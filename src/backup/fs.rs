@@ -1,7 +1,6 @@
 //! Private files: directories 0700, files 0600, written atomically (temporary file in the same
 //! directory, fsync, rename), never over an existing path.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use super::{Error, Files};
@@ -13,50 +12,18 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-/// Writes `bytes` to a new file `path` with mode 0600: temporary file, fsync, rename.
-/// Refuses an existing `path`.
+/// Writes `bytes` to a new file `path` with mode 0600, atomically; refuses an existing `path`.
 pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    if path.symlink_metadata().is_ok() {
-        return Err(Error::Exists(path.to_path_buf()));
-    }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(|| "backup".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let result = (|| {
-        let mut file = options.open(&tmp).map_err(io(&tmp))?;
-        file.write_all(bytes).map_err(io(&tmp))?;
-        file.sync_all().map_err(io(&tmp))?;
-        drop(file);
-        // `rename` would replace a file created meanwhile; a hard link fails instead.
-        std::fs::hard_link(&tmp, path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::Exists(path.to_path_buf())
-            } else {
-                Error::Io {
-                    path: path.to_path_buf(),
-                    source: e,
-                }
+    crate::fsio::create_private_file(path, bytes).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::Exists(path.to_path_buf())
+        } else {
+            Error::Io {
+                path: path.to_path_buf(),
+                source: e,
             }
-        })?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
         }
-        Ok(())
-    })();
-    let _ = std::fs::remove_file(&tmp);
-    result
+    })
 }
 
 /// Creates `dir` with mode 0700 (refusing an existing one) and writes every file into it.

@@ -8,7 +8,7 @@
 //! values file is edited at its target and the link stays.
 
 use std::fmt::Write as _;
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context as _};
 
 use crate::checks::fields::{credential_field, looks_secret};
+use crate::fsio::{create_private_file, parent_dir, sync_dir};
 use crate::pki::{fingerprint, parse_certificates, parse_private_key, sha256_hex};
 use crate::report::mask::describe_secret;
 use crate::values::edit::{apply_edits, values_roots, DocPath, Edit, Seg, ValuesRoot};
@@ -108,37 +109,6 @@ pub fn default_rollback_candidates(values: &Path) -> impl Iterator<Item = PathBu
     })
 }
 
-/// Creates a new file with mode 0600 and writes it durably; never overwrites.
-pub fn create_private(path: &Path, content: &[u8]) -> std::io::Result<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    let written = file.write_all(content).and_then(|()| file.sync_all());
-    if let Err(e) = written {
-        drop(file);
-        let _ = std::fs::remove_file(path);
-        return Err(e);
-    }
-    sync_dir(path);
-    Ok(())
-}
-
-fn sync_dir(path: &Path) {
-    if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        // Best effort: some filesystems refuse to fsync a directory.
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-}
-
 /// Creates the rollback file: at `explicit` (refusing an existing file) or at the first free
 /// default name. Returns the path written.
 pub fn write_rollback_file(
@@ -147,7 +117,7 @@ pub fn write_rollback_file(
     content: &str,
 ) -> anyhow::Result<PathBuf> {
     if let Some(path) = explicit {
-        create_private(path, named(content, path).as_bytes()).map_err(|e| {
+        create_private_file(path, named(content, path).as_bytes()).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 anyhow!(
                     "rollback file {} already exists: refusing to overwrite it; nothing written",
@@ -163,7 +133,7 @@ pub fn write_rollback_file(
         return Ok(path.to_path_buf());
     }
     for path in default_rollback_candidates(values).take(1000) {
-        match create_private(&path, named(content, &path).as_bytes()) {
+        match create_private_file(&path, named(content, &path).as_bytes()) {
             Ok(()) => return Ok(path),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => {
@@ -289,7 +259,7 @@ pub fn replace_values_file(
         format!("cannot replace {}; nothing written", file.shown)
     })?;
     temp.path = None;
-    sync_dir(&file.target);
+    sync_dir(parent_dir(&file.target));
     Ok(rollback_path)
 }
 

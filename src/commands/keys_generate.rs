@@ -7,10 +7,10 @@
 use anyhow::{anyhow, bail};
 use base64::Engine as _;
 
-use super::keys_edit::create_private;
 use super::keys_rotate::now_unix;
 use super::{print, Outcome};
 use crate::cli::GenerateArgs;
+use crate::fsio::create_private_file;
 use crate::pki::{generate_token_pair, TokenPairSpec};
 
 /// Runs `keys generate`.
@@ -46,7 +46,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<Outcome> {
         args.secret_name
     );
     if let Some(out) = &args.out {
-        create_private(out, manifest.as_bytes()).map_err(|e| {
+        create_private_file(out, manifest.as_bytes()).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 anyhow!(
                     "{} already exists: refusing to overwrite it; nothing written",
