@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value as Json};
 
-use super::preflight_check::{refuse_cluster, resolve_now};
+use super::cluster::{self, ValuesMode};
+use super::preflight_check::resolve_now;
 use super::{inputs, print, Outcome};
 use crate::checks::fields::CREDENTIAL_FIELDS;
 use crate::checks::{Context, FieldState, Material, Settings, TokenPair};
@@ -12,9 +13,9 @@ use crate::cli::{InspectArgs, ListFormat, Renderer};
 use crate::pki::{self, fingerprint, format_unix, pair_matches, Validity};
 use crate::values::{Sources, Span};
 
-/// Prints the inventory.
+/// Prints the inventory: of the files given, or of the release in the cluster (its values,
+/// merged with any given, and its live Secrets).
 pub fn run(args: &InspectArgs) -> anyhow::Result<Outcome> {
-    refuse_cluster(&args.cluster)?;
     let settings = Settings {
         now: resolve_now(args.now.as_deref())?,
         expiry_days: 30,
@@ -23,13 +24,26 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<Outcome> {
         to: None,
         secrets_complete: false,
     };
-    let inputs = inputs::load(&args.values)?;
-    let ctx = Context::new(
+    let (inputs, live_fullname) = if cluster::wants_cluster(&args.cluster) {
+        let gathered = cluster::runtime()?.block_on(cluster::gather(
+            &args.cluster,
+            &args.values,
+            ValuesMode::Reuse,
+        ))?;
+        eprintln!("note: {}", cluster::describe(&gathered));
+        (gathered.inputs, Some(gathered.fullname))
+    } else {
+        (inputs::load(&args.values)?, None)
+    };
+    let mut ctx = Context::new(
         &inputs.values.root,
         &inputs.secrets,
         &inputs.sources,
         &settings,
     );
+    if let Some(fullname) = &live_fullname {
+        ctx = ctx.with_live_fullname(fullname);
+    }
     let doc = json!({
         "schemaVersion": crate::report::JSON_SCHEMA_VERSION,
         "tool": { "name": env!("CARGO_PKG_NAME"), "version": env!("CARGO_PKG_VERSION") },

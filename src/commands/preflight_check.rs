@@ -4,10 +4,10 @@
 use anyhow::Context as _;
 
 use super::cluster::{self, ValuesMode};
-use super::{inputs, print, NotImplemented, Outcome};
+use super::{inputs, print, Outcome};
 use crate::chart::{catalog, known_release, parse_release, read_chart, LocalChart, Release};
 use crate::checks::{self, Context, Settings};
-use crate::cli::{CheckArgs, ClusterArgs, FailOn, OutputFormat};
+use crate::cli::{CheckArgs, FailOn, OutputFormat};
 use crate::report::{render_json, render_sarif, render_text, Severity, Style};
 
 /// Runs the check and prints the report.
@@ -143,16 +143,6 @@ fn resolve_versions(
             .context("the embedded chart table is empty")?,
     };
     Ok((from, to))
-}
-
-/// Cluster mode is a later release: refuse rather than pretend.
-pub(super) fn refuse_cluster(cluster: &ClusterArgs) -> anyhow::Result<()> {
-    if cluster.release.is_some() || cluster.kubeconfig.is_some() || cluster.context.is_some() {
-        return Err(
-            NotImplemented("reading the cluster (--release, --kubeconfig, --context)").into(),
-        );
-    }
-    Ok(())
 }
 
 /// `--now` or the system clock, as Unix seconds.
