@@ -22,3 +22,11 @@ pub use commands::{NotImplemented, Outcome};
 pub fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
     commands::dispatch(cli.command, cli.color)
 }
+
+/// Says visibly why a test is skipped: libtest captures `eprintln!` of passing tests, but not
+/// direct writes to the process's stderr.
+#[cfg(test)]
+pub(crate) fn test_skip(reason: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "skipped: {reason}");
+}

@@ -25,10 +25,10 @@ fn messages(r: &common::Run, rule: &str) -> String {
 fn every_release_defaults_have_no_values_key_finding() {
     let dir = root().join("../shared/harbor-helm");
     let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!(
-            "skipped: {} is absent (the chart releases are not beside this clone)",
+        common::skip(&format!(
+            "{} is absent (the chart releases are not beside this clone)",
             dir.display()
-        );
+        ));
         return;
     };
     let mut versions: Vec<String> = entries

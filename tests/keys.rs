@@ -488,7 +488,7 @@ fn rotate_into_values_without_token_keys_and_openssl_agrees() {
         .output()
         .is_err()
     {
-        eprintln!("skipping the openssl comparison: openssl is not installed");
+        common::skip("the openssl comparison: openssl is not installed");
         return;
     }
     let key_file = s.write("tls.key", &key);

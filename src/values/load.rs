@@ -860,11 +860,7 @@ mod tests {
     fn shared(dir: &str) -> Option<Vec<std::path::PathBuf>> {
         let base = std::path::Path::new("/work/shared").join(dir);
         let Ok(entries) = std::fs::read_dir(&base) else {
-            {
-                // Straight to stderr: libtest captures `eprintln!`, and the reason must show.
-                use std::io::Write as _;
-                let _ = writeln!(std::io::stderr(), "skipped: {} is absent", base.display());
-            }
+            crate::test_skip(&format!("{} is absent", base.display()));
             return None;
         };
         let mut paths: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();

@@ -1165,11 +1165,7 @@ mod tests {
     fn spans_hold_on_shared_values_files() {
         let base = std::path::Path::new("/work/shared");
         if !base.is_dir() {
-            {
-                // Straight to stderr: libtest captures `eprintln!`, and the reason must show.
-                use std::io::Write as _;
-                let _ = writeln!(std::io::stderr(), "skipped: {} is absent", base.display());
-            }
+            crate::test_skip(&format!("{} is absent", base.display()));
             return;
         }
         let mut files = Vec::new();
