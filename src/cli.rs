@@ -429,19 +429,36 @@ pub struct ClockCheckArgs {
 
 /// `diagnose` arguments.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  harbor-upgrade diagnose -n harbor --since 2h\n  \
+    kubectl logs -n harbor -l component=core --prefix --timestamps --tail=-1 > core.log\n  \
+    harbor-upgrade diagnose --logs core.log -o json"
+)]
 pub struct DiagnoseArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub cluster: ClusterArgs,
-    /// Log files saved with `kubectl logs` (`-` is stdin), instead of reading the cluster.
+    /// Log files saved with `kubectl logs` (`--prefix` and `--timestamps` are recognised; `-` is
+    /// stdin), instead of reading the cluster.
     #[arg(long = "logs", value_name = "FILE")]
     pub logs: Vec<String>,
-    /// Only logs newer than this (`1h`, `30m`).
+    /// Only lines newer than this (`1h`, `30m`, `2h30m`); for files, judged against now, and
+    /// lines without a time are kept.
     #[arg(long, value_name = "DURATION")]
     pub since: Option<String>,
-    /// Lines per container.
+    /// Lines per container: the last N of each (default 2000 from the cluster, every line of a
+    /// file; 0 reads everything up to the byte cap).
     #[arg(long, value_name = "N")]
     pub tail: Option<u32>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub output: OutputArgs,
+    /// Exit with status 1 when a finding at or above this severity is reported.
+    #[arg(long = "fail-on", value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Judge `--since` as of this time (RFC 3339) instead of now; for reproducible reports.
+    #[arg(long, value_name = "RFC3339", hide = true)]
+    pub now: Option<String>,
 }
 
 /// `--color`

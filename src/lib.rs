@@ -10,6 +10,7 @@ pub mod chart;
 pub mod checks;
 pub mod cli;
 pub mod commands;
+pub mod diagnose;
 pub mod fsio;
 pub mod kube;
 pub mod pki;

@@ -6,6 +6,7 @@
 
 use crate::chart::{ChartView, LocalChart, Release};
 use crate::cli::Renderer;
+use crate::diagnose::LogScan;
 use crate::pki::{self, CertChain, PrivateKeyInfo};
 use crate::report::{Finding, Origin};
 use crate::values::placeholder::find_placeholder;
@@ -248,6 +249,8 @@ pub struct Context<'a> {
     pub token_pairs: Vec<TokenPair<'a>>,
     /// What the cluster said, when the run read one.
     pub cluster: Option<&'a ClusterFacts>,
+    /// Log lines matched against the signature table (`diagnose`).
+    pub logs: Option<&'a LogScan>,
     core_secret: CoreSecret<'a>,
     /// The chart given with `--chart`: the target's keys and version.
     chart: Option<&'a LocalChart>,
@@ -278,6 +281,7 @@ impl<'a> Context<'a> {
             settings,
             token_pairs: Vec::new(),
             cluster: None,
+            logs: None,
             core_secret: CoreSecret::None,
             chart: None,
         };
@@ -316,6 +320,13 @@ impl<'a> Context<'a> {
     #[must_use]
     pub fn with_cluster(mut self, facts: &'a ClusterFacts) -> Self {
         self.cluster = Some(facts);
+        self
+    }
+
+    /// Adds the log lines `diagnose` matched.
+    #[must_use]
+    pub fn with_logs(mut self, logs: &'a LogScan) -> Self {
+        self.logs = Some(logs);
         self
     }
 

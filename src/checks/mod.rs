@@ -14,6 +14,20 @@ mod default_password;
 mod existing_secret;
 mod htpasswd_invalid;
 mod jwt_no_leeway;
+mod log_common;
+mod log_csrf_key;
+mod log_database_password;
+mod log_internal_secret_mismatch;
+mod log_oidc_cli_secret_mismatch;
+mod log_oidc_session_lost;
+mod log_registry_credentials;
+mod log_registry_http_secret;
+mod log_secret_key_decrypt;
+mod log_secret_key_length;
+mod log_token_expired;
+mod log_token_key_unreadable;
+mod log_token_not_yet_valid;
+mod log_token_signature_invalid;
 mod rbac_forbidden;
 mod removed_component_data;
 mod secret_key_changed;
@@ -128,6 +142,19 @@ pub static RULES: &[&dyn Rule] = &[
     &tls_secret::TlsSecretInvalid,
     &tls_secret::TlsSecretExpiring,
     &rbac_forbidden::RbacForbidden,
+    &log_token_not_yet_valid::LogTokenNotYetValid,
+    &log_token_expired::LogTokenExpired,
+    &log_token_signature_invalid::LogTokenSignatureInvalid,
+    &log_token_key_unreadable::LogTokenKeyUnreadable,
+    &log_secret_key_length::LogSecretKeyLength,
+    &log_secret_key_decrypt::LogSecretKeyDecrypt,
+    &log_oidc_cli_secret_mismatch::LogOidcCliSecretMismatch,
+    &log_oidc_session_lost::LogOidcSessionLost,
+    &log_csrf_key::LogCsrfKey,
+    &log_internal_secret_mismatch::LogInternalSecretMismatch,
+    &log_registry_credentials::LogRegistryCredentials,
+    &log_registry_http_secret::LogRegistryHttpSecret,
+    &log_database_password::LogDatabasePassword,
 ];
 
 /// The rule with this ID.
@@ -137,9 +164,14 @@ pub fn find_rule(id: &str) -> Option<&'static dyn Rule> {
 
 /// Runs every rule and returns the sorted report.
 pub fn run(ctx: &Context<'_>) -> Report {
+    run_selected(ctx, |_| true)
+}
+
+/// Runs the rules `select` picks (`diagnose` runs the `log-*` rules and `rbac-forbidden`).
+pub fn run_selected(ctx: &Context<'_>, select: impl Fn(&dyn Rule) -> bool) -> Report {
     let mut out = Findings::default();
     ctx.report_placeholders(&mut out);
-    for rule in RULES {
+    for rule in RULES.iter().copied().filter(|r| select(*r)) {
         rule.check(ctx, &mut out);
     }
     let mut report = Report {

@@ -1,6 +1,7 @@
 //! One file per subcommand: glue between parsed arguments and the library, no domain logic.
 
 mod cluster;
+mod diagnose;
 mod inputs;
 mod keys_backup;
 mod keys_diff;
@@ -52,7 +53,7 @@ pub fn dispatch(command: Command, color: ColorChoice) -> anyhow::Result<Outcome>
         Command::Keys(KeysCommand::Rotate(args)) => keys_rotate::run(&args),
         Command::Keys(KeysCommand::Generate(args)) => keys_generate::run(&args),
         Command::Clock(ClockCommand::Check(_)) => Err(NotImplemented("clock check").into()),
-        Command::Diagnose(_) => Err(NotImplemented("diagnose").into()),
+        Command::Diagnose(args) => diagnose::run(&args, style),
     }
 }
 

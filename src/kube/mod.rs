@@ -13,12 +13,14 @@
 mod client;
 mod error;
 mod helm;
+mod logs;
 pub mod names;
 mod read;
 
 pub use client::{connect, parse_request_timeout, Cluster, ClusterOptions};
 pub use error::{Error, Request};
 pub use helm::{decode_release, HelmRelease, ReleaseError};
+pub use logs::{list_pods, pod_log, LogBounds};
 pub use read::{
     create_secret, detect_releases, get_secret, list_deployments, read_deployed_release,
     replace_secret, Detected,

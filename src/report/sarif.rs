@@ -57,7 +57,7 @@ pub fn render_sarif(report: &Report, sources: &Sources) -> String {
             // Only real files are artifacts a code-scanning tool can open; `--set` and stdin
             // locations stay in the message.
             let file_location = f.span.filter(|s| {
-                matches!(sources.get(s.source).origin, SourceOrigin::ValuesFile | SourceOrigin::SecretFile)
+                matches!(sources.get(s.source).origin, SourceOrigin::ValuesFile | SourceOrigin::SecretFile | SourceOrigin::LogFile)
             });
             if let (Some(_), Some(loc)) = (file_location, location(f, sources)) {
                 result["locations"] = json!([{

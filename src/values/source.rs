@@ -20,6 +20,9 @@ pub enum SourceOrigin {
     /// An object read from the cluster, written out as YAML under a virtual name such as
     /// `cluster://harbor/secret/harbor-core` or `helm://harbor/harbor/values`.
     Cluster,
+    /// A log file given to `diagnose --logs` (or log text read from the cluster is
+    /// [`SourceOrigin::Cluster`]).
+    LogFile,
 }
 
 /// One input text.

@@ -16,6 +16,7 @@
 )]
 
 pub mod harbor;
+pub mod logs;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -60,6 +61,8 @@ pub struct State {
     pub deployments: BTreeMap<(String, String), Deployment>,
     /// Pods by (namespace, name).
     pub pods: BTreeMap<(String, String), Pod>,
+    /// Container logs (see `logs.rs`).
+    pub logs: logs::Logs,
     /// Behaviour.
     pub mode: Mode,
     /// Refused requests: (verb, resource, name or any).
@@ -439,6 +442,9 @@ fn respond(
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     // (namespace or none, resource, name)
     let (namespace, resource, name, api_version) = match segments.as_slice() {
+        ["api", "v1", "namespaces", ns, "pods", pod, "log"] => {
+            return logs::respond(state, ns, pod, query)
+        }
         ["api", "v1", "namespaces", ns, res] => (Some(*ns), *res, None, "v1"),
         ["api", "v1", "namespaces", ns, res, name] => (Some(*ns), *res, Some(*name), "v1"),
         ["apis", "apps", "v1", "namespaces", ns, res] => (Some(*ns), *res, None, "apps/v1"),

@@ -1,0 +1,53 @@
+//! What the `log-*` rules share: their hits, and the cluster flags to repeat in the commands a
+//! finding suggests.
+
+use std::fmt::Write as _;
+
+use super::Context;
+use crate::diagnose::{Hit, Kind, LogScan};
+
+/// The scan and the hits of `rule`, or `None` when the run read no logs or none matched.
+pub(super) fn hits<'a>(ctx: &Context<'a>, rule: &str) -> Option<(&'a LogScan, Vec<&'a Hit>)> {
+    let scan = ctx.logs?;
+    let hits = scan.hits_of(rule);
+    (!hits.is_empty()).then_some((scan, hits))
+}
+
+/// `" --release NAME -n NS"` when the logs came from a cluster, else `""`.
+pub(super) fn flags(ctx: &Context<'_>) -> String {
+    match ctx.cluster {
+        Some(c) => {
+            let mut out = String::new();
+            if let Some(r) = &c.release {
+                let _ = write!(out, " --release {r}");
+            }
+            if !c.namespace.is_empty() {
+                let _ = write!(out, " -n {}", c.namespace);
+            }
+            out
+        }
+        None => String::new(),
+    }
+}
+
+/// Whether any hit is of one of `kinds`.
+pub(super) fn any(hits: &[&Hit], kinds: &[Kind]) -> bool {
+    hits.iter().any(|h| kinds.contains(&h.signature.kind))
+}
+
+/// The hits of one of `kinds`.
+pub(super) fn of<'a>(hits: &[&'a Hit], kinds: &[Kind]) -> Vec<&'a Hit> {
+    hits.iter()
+        .copied()
+        .filter(|h| kinds.contains(&h.signature.kind))
+        .collect()
+}
+
+/// `3 lines` / `1 line`.
+pub(super) fn lines(n: usize) -> String {
+    if n == 1 {
+        "1 line".into()
+    } else {
+        format!("{n} lines")
+    }
+}

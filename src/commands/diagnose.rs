@@ -1,0 +1,285 @@
+//! `diagnose`: read bounded logs of the release's core, registry and jobservice pods (or log
+//! files saved with `kubectl logs`), match them against the signature table and report the
+//! `log-*` findings, rendered like `preflight check`'s.
+
+use anyhow::Context as _;
+use k8s_openapi::api::core::v1::Pod;
+use time::OffsetDateTime;
+
+use super::preflight_check::resolve_now;
+use super::{cluster, print, Outcome};
+use crate::checks::{self, ClusterFacts, Context, DeniedRead, Settings};
+use crate::cli::{DiagnoseArgs, FailOn, OutputFormat, Renderer};
+use crate::diagnose::duration::parse_go_duration;
+use crate::diagnose::{Filter, LogScan, StreamOrigin};
+use crate::kube::{self, Cluster, LogBounds};
+use crate::report::{render_json, render_sarif, render_text, Report, Severity, Style};
+use crate::values::{Node, SourceOrigin, Sources, Value};
+
+/// Lines read per container when `--tail` is not given.
+pub const DEFAULT_TAIL: u32 = 2000;
+/// Bytes read per container at most: a few thousand Harbor lines fit many times over.
+pub const LIMIT_BYTES: i64 = 8 * 1024 * 1024;
+/// The components whose logs carry the signatures.
+const COMPONENTS: &[&str] = &["core", "registry", "jobservice"];
+
+/// Reads the logs, runs the `log-*` rules, prints the report.
+pub fn run(args: &DiagnoseArgs, style: Style) -> anyhow::Result<Outcome> {
+    let now = resolve_now(args.now.as_deref())?;
+    let since = args.since.as_deref().map(parse_since).transpose()?;
+    let settings = Settings {
+        now,
+        expiry_days: 30,
+        renderer: Renderer::Helm,
+        from: None,
+        to: None,
+        secrets_complete: false,
+    };
+    let mut sources = Sources::new();
+    let mut scan = LogScan::new();
+    let facts = if args.logs.is_empty() {
+        let tail = args.tail.unwrap_or(DEFAULT_TAIL);
+        let bounds = LogBounds {
+            tail_lines: (tail > 0).then_some(i64::from(tail)),
+            since_seconds: since,
+            limit_bytes: Some(LIMIT_BYTES),
+        };
+        let facts =
+            cluster::runtime()?.block_on(read_cluster(args, bounds, &mut sources, &mut scan))?;
+        Some(facts)
+    } else {
+        if cluster::wants_cluster(&args.cluster) {
+            anyhow::bail!("give either `--logs` files or the cluster flags (`--release`, `-n`, `--kubeconfig`, `--context`), not both");
+        }
+        let filter = Filter {
+            since: since.and_then(|s| OffsetDateTime::from_unix_timestamp(now - s).ok()),
+            tail: args.tail.filter(|t| *t > 0).map(|t| t as usize),
+        };
+        read_files(&args.logs, filter, &mut sources, &mut scan)?;
+        eprintln!(
+            "note: looked at {} line(s) of {} file(s)",
+            scan.lines,
+            args.logs.len()
+        );
+        None
+    };
+    let values = Node::synthetic(Value::Map(Vec::new()));
+    let mut ctx = Context::new(&values, &[], &sources, &settings).with_logs(&scan);
+    if let Some(facts) = &facts {
+        ctx = ctx.with_cluster(facts);
+    }
+    let report = checks::run_selected(&ctx, |rule| {
+        rule.id().starts_with("log-") || rule.id() == "rbac-forbidden"
+    });
+    finish(args, &report, &sources, style)
+}
+
+/// `--since` in whole seconds (at least one, as the API wants).
+fn parse_since(text: &str) -> anyhow::Result<i64> {
+    let seconds = parse_go_duration(text.trim())
+        .filter(|s| *s > 0.0)
+        .with_context(|| {
+            format!("invalid --since `{text}`: expected a duration such as `30m`, `1h`, `2h30m`")
+        })?;
+    // Whole seconds, rounded up so that nothing asked for is left out.
+    #[allow(clippy::cast_possible_truncation)]
+    Ok(seconds.ceil().max(1.0) as i64)
+}
+
+fn read_files(
+    files: &[String],
+    filter: Filter,
+    sources: &mut Sources,
+    scan: &mut LogScan,
+) -> anyhow::Result<()> {
+    for file in files {
+        let (name, bytes, origin) = if file == "-" {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+                .context("cannot read the logs from standard input")?;
+            ("<stdin>".to_string(), bytes, SourceOrigin::Stdin)
+        } else {
+            let bytes =
+                std::fs::read(file).with_context(|| format!("cannot read log file `{file}`"))?;
+            (file.clone(), bytes, SourceOrigin::LogFile)
+        };
+        // Logs may hold stray binary bytes; they cannot hide a signature, so replace them.
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let id = sources.add(name, text, origin);
+        scan.scan(sources, id, &StreamOrigin::File, filter);
+    }
+    Ok(())
+}
+
+/// Connects, finds the release and reads each container of its core, registry and jobservice
+/// pods (and the previous instance of restarted ones). A `403` becomes an `rbac-forbidden`
+/// finding; a container without a log (not started yet, no previous instance) is a note.
+async fn read_cluster(
+    args: &DiagnoseArgs,
+    bounds: LogBounds,
+    sources: &mut Sources,
+    scan: &mut LogScan,
+) -> anyhow::Result<ClusterFacts> {
+    let cluster = kube::connect(&cluster::options(&args.cluster)?).await?;
+    let release = cluster::resolve_release(&cluster, args.cluster.release.as_deref()).await?;
+    let mut facts = ClusterFacts {
+        server: cluster.server.clone(),
+        namespace: cluster.namespace.clone(),
+        release: Some(release.clone()),
+        denied: Vec::new(),
+    };
+    let mut containers = 0;
+    for component in COMPONENTS {
+        let selector = format!("release={release},component={component}");
+        let mut pods = match kube::list_pods(&cluster, &selector).await {
+            Ok(pods) => pods,
+            Err(e) if e.forbidden().is_some() => {
+                facts.denied.push(denied(
+                    &cluster,
+                    "list",
+                    "pods",
+                    None,
+                    format!("cluster://{}/pod", cluster.namespace),
+                    format!("the {component} pods were not found, so their logs were not read"),
+                ));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if pods.is_empty() {
+            eprintln!(
+                "note: no {component} pod of release `{release}` (label selector `{selector}`)"
+            );
+        }
+        pods.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+        for pod in &pods {
+            containers += read_pod(&cluster, pod, bounds, sources, scan, &mut facts).await?;
+        }
+    }
+    eprintln!(
+        "note: looked at {} line(s) from {containers} container log(s) of release `{release}` in namespace `{}` at {}",
+        scan.lines, cluster.namespace, cluster.server
+    );
+    Ok(facts)
+}
+
+/// Reads one pod's containers; returns how many logs were read.
+async fn read_pod(
+    cluster: &Cluster,
+    pod: &Pod,
+    bounds: LogBounds,
+    sources: &mut Sources,
+    scan: &mut LogScan,
+    facts: &mut ClusterFacts,
+) -> anyhow::Result<usize> {
+    let name = pod.metadata.name.clone().unwrap_or_default();
+    let restarts = |container: &str| {
+        pod.status
+            .as_ref()
+            .and_then(|s| s.container_statuses.as_ref())
+            .and_then(|all| all.iter().find(|c| c.name == container))
+            .map_or(0, |c| c.restart_count)
+    };
+    let names: Vec<String> = pod
+        .spec
+        .as_ref()
+        .map(|s| s.containers.iter().map(|c| c.name.clone()).collect())
+        .unwrap_or_default();
+    let mut read = 0;
+    for container in &names {
+        // The previous instance first: it is older, and it is why a pod restarted.
+        let previous = if restarts(container) > 0 {
+            vec![true, false]
+        } else {
+            vec![false]
+        };
+        for previous in previous {
+            let address = format!(
+                "cluster://{}/pod/{name}/log/{container}{}",
+                cluster.namespace,
+                if previous { "/previous" } else { "" }
+            );
+            match kube::pod_log(cluster, &name, container, previous, bounds).await {
+                Ok(text) => {
+                    let id = sources.add(address, text, SourceOrigin::Cluster);
+                    scan.scan(
+                        sources,
+                        id,
+                        &StreamOrigin::Container {
+                            pod: name.clone(),
+                            container: container.clone(),
+                            previous,
+                        },
+                        Filter::default(),
+                    );
+                    read += 1;
+                }
+                Err(e) if e.forbidden().is_some() => {
+                    facts.denied.push(denied(
+                        cluster,
+                        "get",
+                        "pods/log",
+                        Some(&name),
+                        address,
+                        format!(
+                            "the log of container `{container}`{} was not read",
+                            if previous { " (previous instance)" } else { "" }
+                        ),
+                    ));
+                }
+                // No log to read: the container has not started, or no previous instance is kept.
+                Err(
+                    kube::Error::Api {
+                        code: 400, message, ..
+                    }
+                    | kube::Error::NotFound { message, .. },
+                ) => {
+                    eprintln!("note: no log for {address}: {message}");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(read)
+}
+
+fn denied(
+    cluster: &Cluster,
+    verb: &str,
+    resource: &str,
+    name: Option<&str>,
+    address: String,
+    consequence: String,
+) -> DeniedRead {
+    DeniedRead {
+        verb: verb.to_string(),
+        resource: resource.to_string(),
+        name: name.map(str::to_string),
+        namespace: cluster.namespace.clone(),
+        address,
+        consequence,
+    }
+}
+
+fn finish(
+    args: &DiagnoseArgs,
+    report: &Report,
+    sources: &Sources,
+    style: Style,
+) -> anyhow::Result<Outcome> {
+    let text = match args.output.output {
+        OutputFormat::Text => render_text(report, sources, style),
+        OutputFormat::Json => render_json(report, sources),
+        OutputFormat::Sarif => render_sarif(report, sources),
+    };
+    print(&text)?;
+    let threshold = match args.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Never => None,
+    };
+    Ok(match (threshold, report.worst()) {
+        (Some(t), Some(worst)) if worst >= t => Outcome::Findings,
+        _ => Outcome::Clean,
+    })
+}

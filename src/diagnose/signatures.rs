@@ -1,0 +1,436 @@
+//! The signature table: the exact texts Harbor, distribution, golang-jwt, oauth2 and the database
+//! log for each credential, key and clock failure, with the Harbor versions that print each
+//! wording. Sources: harbor-facts §5.3 (JWT texts per golang-jwt version) and §8 (log format
+//! strings), and the user reports quoted in `docs/diagnose.md`.
+//!
+//! Order matters: a line is attributed to the first signature that matches it, so the more
+//! specific wording comes first (`token signature is invalid: crypto/rsa: …` before
+//! `crypto/rsa: …`, `crypto/aes: invalid key size` before `decrypt password failed`).
+
+/// What a signature means; rules branch on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// golang-jwt v5 `token has invalid claims: token is not valid yet`.
+    NotValidYetV5,
+    /// golang-jwt v4 `token is not valid yet`.
+    NotValidYet,
+    /// golang-jwt v4 `token used before issued`.
+    UsedBeforeIssued,
+    /// golang-jwt v5 `token has invalid claims: token is expired` (no duration).
+    ExpiredV5,
+    /// golang-jwt v4 `token is expired by D`.
+    ExpiredBy,
+    /// golang-jwt v5 `token signature is invalid: crypto/rsa: verification error`.
+    SignatureV5,
+    /// `crypto/rsa: verification error` (v4 prints the bare standard-library error).
+    Signature,
+    /// notary / distribution: `token signed by untrusted key with ID`.
+    UntrustedKey,
+    /// libtrust `unable to get PrivateKey from PEM type: T`.
+    PemType,
+    /// `failed to read private key`.
+    ReadPrivateKey,
+    /// `unable to decode private key PEM`.
+    DecodePem,
+    /// `crypto/aes: invalid key size N`.
+    AesKeySize,
+    /// `decrypt password failed`.
+    DecryptPassword,
+    /// `failed to decrypt secret from DB`.
+    DecryptSecretFromDb,
+    /// `failed to decrypt token` (startup fix-up of OIDC tokens).
+    DecryptToken,
+    /// `failed to verify the secret: secret mismatch` (OIDC CLI secret).
+    SecretMismatch,
+    /// Keycloak's `Offline user session not found` through oauth2 ≥ v0.8.0.
+    OfflineSessionShort,
+    /// The same through older oauth2: `Response: {"error":"invalid_grant","error_description":…}`.
+    OfflineSessionLong,
+    /// Harbor ≤ 2.12 `Invalid CSRF key from environment: KEY, generating random key...`.
+    CsrfKeyRandom,
+    /// Harbor ≥ 2.13 `Invalid CSRF key length from the environment`.
+    CsrfKeyLength,
+    /// gorilla/csrf `CSRF token invalid` / `CSRF token not found in request`.
+    CsrfTokenInvalid,
+    /// jobservice startup: `Failed on load rest config` (401 from core).
+    RestConfig,
+    /// jobservice: `'Authorization' should start with 'Harbor-Secret'`.
+    HarborSecretScheme,
+    /// jobservice: `{"code":10011,"message":"unauthorized",…}`.
+    JobserviceUnauthorized,
+    /// registryctl: `failed to authenticate request: invalid authorization credential`.
+    RegistryctlCredential,
+    /// distribution htpasswd: `error authenticating user "harbor_registry_user": authentication failure`.
+    HtpasswdFailure,
+    /// distribution: `basic authentication challenge for realm "harbor-registry-basic-realm"`.
+    BasicChallenge,
+    /// distribution: `error resolving upload: invalid secret`.
+    UploadInvalidSecret,
+    /// distribution: `No HTTP secret provided - generated random secret`.
+    NoHttpSecret,
+    /// The database: `password authentication failed for user`.
+    DatabasePassword,
+    /// core / migration: `failed to initialize database`.
+    DatabaseInit,
+}
+
+/// One text to look for.
+#[derive(Debug)]
+pub struct Signature {
+    /// The rule that reports it.
+    pub rule: &'static str,
+    /// What it means.
+    pub kind: Kind,
+    /// Any of these texts (case-sensitive, as logged; registry lines escape quotes, so texts
+    /// with quotes are listed escaped too).
+    pub needles: &'static [&'static str],
+    /// The line must also contain this.
+    pub also: Option<&'static str>,
+    /// Who logs it, in which Harbor versions.
+    pub wording: &'static str,
+}
+
+/// Every signature, most specific first.
+pub static SIGNATURES: &[Signature] = &[
+    Signature {
+        rule: "log-token-not-yet-valid",
+        kind: Kind::NotValidYetV5,
+        needles: &["token has invalid claims: token is not valid yet"],
+        also: None,
+        wording: "Harbor 2.11 and later (golang-jwt v5): logged only beyond the 60 s leeway",
+    },
+    Signature {
+        rule: "log-token-not-yet-valid",
+        kind: Kind::NotValidYet,
+        needles: &["token is not valid yet"],
+        also: None,
+        wording: "Harbor 2.5–2.10 (golang-jwt v4.1, v4.2, v4.4): no leeway",
+    },
+    Signature {
+        rule: "log-token-not-yet-valid",
+        kind: Kind::UsedBeforeIssued,
+        needles: &["token used before issued"],
+        also: None,
+        wording: "Harbor 2.5–2.10 (golang-jwt v4): `iat` in the future, no leeway",
+    },
+    Signature {
+        rule: "log-token-expired",
+        kind: Kind::ExpiredV5,
+        needles: &["token has invalid claims: token is expired"],
+        also: None,
+        wording: "Harbor 2.11 and later (golang-jwt v5), which does not say by how much",
+    },
+    Signature {
+        rule: "log-token-expired",
+        kind: Kind::ExpiredBy,
+        needles: &["token is expired by "],
+        also: None,
+        wording: "Harbor 2.5–2.10 (golang-jwt v4), and robot tokens of Harbor 1.x",
+    },
+    Signature {
+        rule: "log-token-signature-invalid",
+        kind: Kind::SignatureV5,
+        needles: &["token signature is invalid: crypto/rsa: verification error"],
+        also: None,
+        wording: "Harbor 2.11 and later (golang-jwt v5)",
+    },
+    Signature {
+        rule: "log-token-signature-invalid",
+        kind: Kind::Signature,
+        needles: &["crypto/rsa: verification error"],
+        also: None,
+        wording: "Harbor 2.5–2.10 (golang-jwt v4)",
+    },
+    Signature {
+        rule: "log-token-signature-invalid",
+        kind: Kind::UntrustedKey,
+        needles: &["token signed by untrusted key with ID"],
+        also: None,
+        wording: "notary-server (charts up to 1.12 with notary enabled)",
+    },
+    Signature {
+        rule: "log-token-key-unreadable",
+        kind: Kind::PemType,
+        needles: &["unable to get PrivateKey from PEM type"],
+        also: None,
+        wording: "core's token service, every Harbor 2.x (libtrust)",
+    },
+    Signature {
+        rule: "log-token-key-unreadable",
+        kind: Kind::ReadPrivateKey,
+        needles: &["failed to read private key"],
+        also: None,
+        wording: "core, every Harbor 2.x (`src/pkg/token/options.go`)",
+    },
+    Signature {
+        rule: "log-token-key-unreadable",
+        kind: Kind::DecodePem,
+        needles: &["unable to decode private key PEM"],
+        also: None,
+        wording: "core's token service, every Harbor 2.x (libtrust)",
+    },
+    Signature {
+        rule: "log-secret-key-length",
+        kind: Kind::AesKeySize,
+        needles: &["crypto/aes: invalid key size "],
+        also: None,
+        wording: "core, every Harbor 2.x (Go's `crypto/aes`)",
+    },
+    Signature {
+        rule: "log-secret-key-decrypt",
+        kind: Kind::DecryptPassword,
+        needles: &["decrypt password failed"],
+        also: None,
+        wording: "core configuration store, every Harbor 2.x",
+    },
+    Signature {
+        rule: "log-secret-key-decrypt",
+        kind: Kind::DecryptSecretFromDb,
+        needles: &["failed to decrypt secret from DB"],
+        also: None,
+        wording: "core OIDC CLI secrets, every Harbor 2.x",
+    },
+    Signature {
+        rule: "log-secret-key-decrypt",
+        kind: Kind::DecryptToken,
+        needles: &["failed to decrypt token"],
+        also: None,
+        wording: "core startup fix-up of stored OIDC tokens",
+    },
+    Signature {
+        rule: "log-oidc-cli-secret-mismatch",
+        kind: Kind::SecretMismatch,
+        needles: &["secret mismatch"],
+        also: None,
+        wording: "core, every Harbor 2.x; from 2.13 not logged for the admin user",
+    },
+    Signature {
+        rule: "log-oidc-session-lost",
+        kind: Kind::OfflineSessionShort,
+        needles: &[
+            "\"invalid_grant\" \"Offline user session not found\"",
+            "\\\"invalid_grant\\\" \\\"Offline user session not found\\\"",
+        ],
+        also: None,
+        wording: "oauth2 v0.8.0 and later: Harbor 2.7.4, 2.8.5+, 2.9.1+, 2.10 and later",
+    },
+    Signature {
+        rule: "log-oidc-session-lost",
+        kind: Kind::OfflineSessionLong,
+        needles: &["Offline user session not found"],
+        also: None,
+        wording: "oauth2 before v0.8.0: Harbor up to 2.8.4 and 2.9.0 (two lines: `cannot fetch token: 400 Bad Request`, then `Response: {…}`)",
+    },
+    Signature {
+        rule: "log-csrf-key",
+        kind: Kind::CsrfKeyRandom,
+        needles: &["Invalid CSRF key from environment"],
+        also: None,
+        wording: "Harbor up to 2.12: each core pod then makes its own random key",
+    },
+    Signature {
+        rule: "log-csrf-key",
+        kind: Kind::CsrfKeyLength,
+        needles: &[
+            "Invalid CSRF key length from the environment",
+            "invalid CSRF key length from the environment",
+        ],
+        also: None,
+        wording: "Harbor 2.13 and later: requests fail until the key is 32 characters",
+    },
+    Signature {
+        rule: "log-csrf-key",
+        kind: Kind::CsrfTokenInvalid,
+        needles: &["CSRF token invalid", "CSRF token not found in request"],
+        also: None,
+        wording: "core (gorilla/csrf), every Harbor 2.x",
+    },
+    Signature {
+        rule: "log-internal-secret-mismatch",
+        kind: Kind::RestConfig,
+        needles: &["Failed on load rest config"],
+        also: None,
+        wording: "jobservice at startup, every Harbor 2.x; followed by a panic and CrashLoopBackOff",
+    },
+    Signature {
+        rule: "log-internal-secret-mismatch",
+        kind: Kind::HarborSecretScheme,
+        needles: &["'Authorization' should start with 'Harbor-Secret'"],
+        also: None,
+        wording: "jobservice, Harbor 2.5–2.14",
+    },
+    Signature {
+        rule: "log-internal-secret-mismatch",
+        kind: Kind::JobserviceUnauthorized,
+        needles: &["\"code\":10011", "\\\"code\\\":10011"],
+        also: None,
+        wording: "jobservice (code 10011), Harbor 2.5–2.14",
+    },
+    Signature {
+        rule: "log-internal-secret-mismatch",
+        kind: Kind::RegistryctlCredential,
+        needles: &["failed to authenticate request: invalid authorization credential"],
+        also: None,
+        wording: "registryctl, every Harbor 2.x",
+    },
+    Signature {
+        rule: "log-registry-credentials",
+        kind: Kind::HtpasswdFailure,
+        needles: &["error authenticating user"],
+        also: Some("authentication failure"),
+        wording: "registry (distribution htpasswd), every Harbor 2.x",
+    },
+    Signature {
+        rule: "log-registry-credentials",
+        kind: Kind::BasicChallenge,
+        needles: &["basic authentication challenge for realm"],
+        also: None,
+        wording: "registry (distribution), every Harbor 2.x",
+    },
+    Signature {
+        rule: "log-registry-http-secret",
+        kind: Kind::UploadInvalidSecret,
+        needles: &["error resolving upload: invalid secret"],
+        also: None,
+        wording: "registry (distribution), every Harbor 2.x",
+    },
+    Signature {
+        rule: "log-registry-http-secret",
+        kind: Kind::NoHttpSecret,
+        needles: &["No HTTP secret provided"],
+        also: None,
+        wording: "registry (distribution) at startup, every Harbor 2.x",
+    },
+    Signature {
+        rule: "log-database-password",
+        kind: Kind::DatabasePassword,
+        needles: &["password authentication failed for user"],
+        also: None,
+        wording: "PostgreSQL (SQLSTATE 28P01), in core, the migration Job or the database pod",
+    },
+    Signature {
+        rule: "log-database-password",
+        kind: Kind::DatabaseInit,
+        needles: &["failed to initialize database"],
+        also: None,
+        wording: "core and the migration Job at startup, every Harbor 2.x",
+    },
+];
+
+/// The first signature that `line` shows, with the byte range of the matched text.
+pub fn match_line(line: &str) -> Option<(&'static Signature, std::ops::Range<usize>)> {
+    SIGNATURES.iter().find_map(|sig| {
+        if sig.also.is_some_and(|also| !line.contains(also)) {
+            return None;
+        }
+        sig.needles
+            .iter()
+            .find_map(|needle| line.find(needle).map(|at| (sig, at..at + needle.len())))
+    })
+}
+
+/// What follows the matched text that the rule needs: the duration of `token is expired by`,
+/// the size of `invalid key size`, the PEM type.
+pub fn detail(kind: Kind, after: &str) -> Option<String> {
+    let detail = match kind {
+        Kind::ExpiredBy => super::duration::duration_prefix(after),
+        Kind::AesKeySize => {
+            let end = after
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(after.len());
+            &after[..end]
+        }
+        Kind::PemType => {
+            let after = after.trim_start_matches([':', ' ']);
+            let end = after
+                .find(|c: char| !(c.is_ascii_uppercase() || c == ' '))
+                .unwrap_or(after.len());
+            after[..end].trim_end()
+        }
+        _ => return None,
+    };
+    (!detail.is_empty()).then(|| detail.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(line: &str) -> Option<Kind> {
+        match_line(line).map(|(s, _)| s.kind)
+    }
+
+    #[test]
+    fn the_more_specific_wording_wins() {
+        assert_eq!(
+            kind("parse token error, token signature is invalid: crypto/rsa: verification error"),
+            Some(Kind::SignatureV5)
+        );
+        assert_eq!(
+            kind("parse token error, crypto/rsa: verification error"),
+            Some(Kind::Signature)
+        );
+        assert_eq!(
+            kind("decrypt password failed, key: oidc_client_secret, error crypto/aes: invalid key size 17,"),
+            Some(Kind::AesKeySize)
+        );
+        assert_eq!(
+            kind(
+                r#"Serve http request 'POST /api/v1/jobs' failed with error: {"code":10011,"message":"unauthorized","details":"'Authorization' should start with 'Harbor-Secret'"}"#
+            ),
+            Some(Kind::HarborSecretScheme)
+        );
+        assert_eq!(
+            kind("failed to initialize database: failed to connect: password authentication failed for user \"postgres\" (SQLSTATE 28P01)"),
+            Some(Kind::DatabasePassword)
+        );
+    }
+
+    #[test]
+    fn both_oauth2_wordings() {
+        assert_eq!(
+            kind(
+                r#"failed to refresh token, username: u, error: oauth2: "invalid_grant" "Offline user session not found""#
+            ),
+            Some(Kind::OfflineSessionShort)
+        );
+        assert_eq!(
+            kind(
+                r#"Response: {"error":"invalid_grant","error_description":"Offline user session not found"}"#
+            ),
+            Some(Kind::OfflineSessionLong)
+        );
+    }
+
+    #[test]
+    fn registry_lines_escape_quotes() {
+        assert_eq!(
+            kind(
+                r#"time="2024-06-03T08:15:02Z" level=error msg="error authenticating user \"harbor_registry_user\": authentication failure""#
+            ),
+            Some(Kind::HtpasswdFailure)
+        );
+    }
+
+    #[test]
+    fn details() {
+        assert_eq!(detail(Kind::ExpiredBy, "25m6s"), Some("25m6s".into()));
+        assert_eq!(detail(Kind::AesKeySize, "17,"), Some("17".into()));
+        assert_eq!(
+            detail(Kind::PemType, ": PRIVATE KEY"),
+            Some("PRIVATE KEY".into())
+        );
+        assert_eq!(detail(Kind::Signature, "x"), None);
+    }
+
+    #[test]
+    fn every_rule_of_the_table_is_registered() {
+        for sig in SIGNATURES {
+            assert!(
+                crate::checks::find_rule(sig.rule).is_some(),
+                "{} has no rule",
+                sig.rule
+            );
+        }
+    }
+}

@@ -1,0 +1,429 @@
+//! `diagnose --logs`: every signature in each Harbor version's wording, from fixtures built from
+//! the messages Harbor, distribution, oauth2 and the database really log (`testdata/logs/`).
+
+mod common;
+
+use common::{run, run_stdin, testdata, Run};
+use serde_json::Value;
+
+fn diagnose(fixture: &str, extra: &[&str]) -> Run {
+    let path = testdata(&format!("logs/{fixture}"));
+    let path = path.to_string_lossy().into_owned();
+    let mut args = vec!["diagnose", "--logs", path.as_str(), "-o", "json"];
+    args.extend_from_slice(extra);
+    let r = run(&args);
+    assert!(
+        r.status == 0 || r.status == 1,
+        "exit {}\nstdout:\n{}\nstderr:\n{}",
+        r.status,
+        r.stdout,
+        r.stderr
+    );
+    r
+}
+
+fn one(r: &Run, rule: &str) -> Value {
+    let found = r.findings(rule);
+    assert_eq!(found.len(), 1, "{rule}: {}", r.stdout);
+    found[0].clone()
+}
+
+fn notes(f: &Value) -> String {
+    f["notes"]
+        .as_array()
+        .map(|n| {
+            n.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_fixture_maps_to_its_rules() {
+    let cases: &[(&str, &[&str])] = &[
+        ("clock-skew-2.5-jwt-v4.1.log", &["log-token-not-yet-valid"]),
+        (
+            "clock-skew-2.7-no-leeway.log",
+            &["log-token-not-yet-valid", "log-token-expired"],
+        ),
+        (
+            "clock-skew-2.11-jwt-v5.log",
+            &["log-token-not-yet-valid", "log-token-expired"],
+        ),
+        ("token-expired-long-push.log", &["log-token-expired"]),
+        ("robot-token-expired.log", &["log-token-expired"]),
+        (
+            "signature-invalid-2.11-jwt-v5.log",
+            &["log-token-signature-invalid"],
+        ),
+        ("token-key-pkcs8.log", &["log-token-key-unreadable"]),
+        ("token-key-missing.log", &["log-token-key-unreadable"]),
+        (
+            "secret-key-trailing-newline.log",
+            &["log-secret-key-length"],
+        ),
+        (
+            "secret-key-changed.log",
+            &["log-secret-key-decrypt", "log-oidc-cli-secret-mismatch"],
+        ),
+        (
+            "oidc-offline-session-2.8-old-oauth2.log",
+            &["log-oidc-session-lost"],
+        ),
+        ("csrf-key-invalid-2.10-two-replicas.log", &["log-csrf-key"]),
+        ("csrf-key-length-2.13.log", &["log-csrf-key"]),
+        (
+            "jobservice-core-secret-mismatch.log",
+            &["log-internal-secret-mismatch"],
+        ),
+        (
+            "registry-htpasswd-mismatch.log",
+            &["log-registry-credentials"],
+        ),
+        (
+            "registry-http-secret-random.log",
+            &["log-registry-http-secret"],
+        ),
+        ("database-password-changed.log", &["log-database-password"]),
+        (
+            "incident-2.8.4-to-2.10.2-key-mismatch.log",
+            &["log-oidc-session-lost", "log-token-signature-invalid"],
+        ),
+        ("healthy-core.log", &[]),
+    ];
+    for (fixture, rules) in cases {
+        let r = diagnose(fixture, &[]);
+        let mut got = r.rules();
+        got.dedup();
+        let mut got_sorted = got.clone();
+        got_sorted.sort();
+        let mut want: Vec<String> = rules.iter().map(ToString::to_string).collect();
+        want.sort();
+        assert_eq!(got_sorted, want, "{fixture}: {}", r.stdout);
+        for f in r.json()["findings"].as_array().expect("findings") {
+            assert_eq!(f["source"], "logs", "{fixture}");
+            let file = f["location"]["file"].as_str().unwrap_or_default();
+            assert!(file.ends_with(fixture), "{fixture}: {f}");
+        }
+    }
+}
+
+/// The Harbor 2.8.4 → 2.10.2 upgrade report (harbor-helm#1780): the key mismatch is the cause of
+/// the 401s; `Offline user session not found` is an identity-provider session loss.
+#[test]
+fn incident_2_8_4_to_2_10_2_names_the_key_and_sets_the_oidc_sessions_apart() {
+    let r = diagnose("incident-2.8.4-to-2.10.2-key-mismatch.log", &[]);
+    assert_eq!(r.status, 1);
+    let key = one(&r, "log-token-signature-invalid");
+    assert_eq!(key["severity"], "error");
+    let message = key["message"].as_str().unwrap_or_default();
+    assert!(message.contains("another private key"), "{message}");
+    let n = notes(&key);
+    assert!(n.contains("6 matching lines"), "{n}");
+    assert!(
+        n.contains("first at 2024-06-12T09:15:00Z, last at 2024-06-12T09:20:41Z"),
+        "{n}"
+    );
+    assert!(
+        n.contains("harbor-core-6b8d9c7f5-k2xqz (core), harbor-core-6b8d9c7f5-r7m4p (core)"),
+        "{n}"
+    );
+    assert!(n.contains("regenerated on upgrade"), "{n}");
+    assert!(n.contains("token-key-rotates"), "{n}");
+    assert!(n.contains("Harbor 2.5–2.10"), "{n}");
+    assert_eq!(key["location"]["line"], 5);
+
+    let oidc = one(&r, "log-oidc-session-lost");
+    assert_eq!(oidc["severity"], "warning");
+    let message = oidc["message"].as_str().unwrap_or_default();
+    assert!(message.contains("not a Harbor key problem"), "{message}");
+    let n = notes(&oidc);
+    assert!(n.contains("separate problem"), "{n}");
+    assert!(n.contains("oauth2 v0.8.0 and later"), "{n}");
+    assert_eq!(oidc["location"]["line"], 2);
+}
+
+#[test]
+fn each_jwt_version_wording_is_named() {
+    let r = diagnose("clock-skew-2.7-no-leeway.log", &[]);
+    let skew = one(&r, "log-token-not-yet-valid");
+    let n = notes(&skew);
+    assert!(n.contains("golang-jwt v4"), "{n}");
+    assert!(n.contains("`token used before issued` (2×)"), "{n}");
+    assert!(n.contains("no leeway"), "{n}");
+    assert!(n.contains("harbor-upgrade clock check"), "{n}");
+    // Expired by 2 s next to `not valid yet`: the clock, an error.
+    let expired = one(&r, "log-token-expired");
+    assert_eq!(expired["severity"], "error");
+    assert!(expired["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("only seconds (2s)"));
+
+    let r = diagnose("clock-skew-2.11-jwt-v5.log", &[]);
+    let skew = one(&r, "log-token-not-yet-valid");
+    assert!(notes(&skew).contains("golang-jwt v5"));
+    assert!(notes(&skew).contains("more than 60 s apart"));
+    let expired = one(&r, "log-token-expired");
+    let message = expired["message"].as_str().unwrap_or_default();
+    assert!(message.contains("does not log by how much"), "{message}");
+
+    let r = diagnose("signature-invalid-2.11-jwt-v5.log", &[]);
+    let sig = one(&r, "log-token-signature-invalid");
+    assert!(notes(&sig).contains("Harbor 2.11 and later (golang-jwt v5)"));
+}
+
+#[test]
+fn expiry_is_classified_by_its_duration() {
+    let r = diagnose("token-expired-long-push.log", &[]);
+    let f = one(&r, "log-token-expired");
+    assert_eq!(f["severity"], "warning");
+    let message = f["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("by minutes (25m6s)") && message.contains("long push"),
+        "{message}"
+    );
+    let r = diagnose("robot-token-expired.log", &[]);
+    let f = one(&r, "log-token-expired");
+    let message = f["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("309h12m44s") && message.contains("robot account"),
+        "{message}"
+    );
+}
+
+#[test]
+fn key_and_secret_key_signatures_say_what_is_wrong() {
+    let r = diagnose("token-key-pkcs8.log", &[]);
+    let f = one(&r, "log-token-key-unreadable");
+    assert!(f["message"].as_str().unwrap_or_default().contains("PKCS#8"));
+    assert!(notes(&f).contains("token-key-not-pkcs1"));
+
+    let r = diagnose("token-key-missing.log", &[]);
+    let f = one(&r, "log-token-key-unreadable");
+    assert!(f["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("missing, empty or not PEM"));
+
+    let r = diagnose("secret-key-trailing-newline.log", &[]);
+    let f = one(&r, "log-secret-key-length");
+    assert!(f["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("is 17 bytes"));
+    assert!(notes(&f).contains("trailing newline"));
+
+    let r = diagnose("secret-key-changed.log", &[]);
+    let f = one(&r, "log-secret-key-decrypt");
+    assert!(notes(&f).contains("secret-key-changed"));
+    assert!(
+        notes(&f).contains("`failed to decrypt token` (1×)"),
+        "{}",
+        notes(&f)
+    );
+    let f = one(&r, "log-oidc-cli-secret-mismatch");
+    assert!(notes(&f).contains("`secretKey` is the likely cause"));
+}
+
+#[test]
+fn old_oauth2_two_line_message_is_recognised() {
+    let r = diagnose("oidc-offline-session-2.8-old-oauth2.log", &[]);
+    let f = one(&r, "log-oidc-session-lost");
+    // The `Response:` line has no timestamp of its own: it takes the line before's.
+    assert!(
+        notes(&f).contains("at 2024-05-28T16:44:02Z"),
+        "{}",
+        notes(&f)
+    );
+    assert!(notes(&f).contains("oauth2 before v0.8.0"));
+    assert_eq!(f["location"]["line"], 2);
+}
+
+#[test]
+fn csrf_internal_registry_and_database_signatures() {
+    let r = diagnose("csrf-key-invalid-2.10-two-replicas.log", &[]);
+    let f = one(&r, "log-csrf-key");
+    // Two core pods made their own random keys: an error.
+    assert_eq!(f["severity"], "error");
+    assert!(notes(&f).contains("xsrf-key-length"));
+    let r = diagnose("csrf-key-length-2.13.log", &[]);
+    assert_eq!(one(&r, "log-csrf-key")["severity"], "error");
+
+    let r = diagnose("jobservice-core-secret-mismatch.log", &[]);
+    let f = one(&r, "log-internal-secret-mismatch");
+    assert!(f["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("crash-loops"));
+    let n = notes(&f);
+    assert!(
+        n.contains("harbor-registry-5c4b3a2f1-xxxxx (registryctl)"),
+        "{n}"
+    );
+    assert!(n.contains("4 matching lines"), "{n}");
+
+    let r = diagnose("registry-htpasswd-mismatch.log", &[]);
+    let f = one(&r, "log-registry-credentials");
+    assert!(
+        notes(&f).contains("first at 2024-04-04T05:00:00.123456789Z"),
+        "{}",
+        notes(&f)
+    );
+    assert!(notes(&f).contains("htpasswd-invalid"));
+
+    let r = diagnose("registry-http-secret-random.log", &[]);
+    let f = one(&r, "log-registry-http-secret");
+    assert_eq!(f["severity"], "error");
+
+    let r = diagnose("database-password-changed.log", &[]);
+    let f = one(&r, "log-database-password");
+    let n = notes(&f);
+    assert!(n.contains("harbor-database-0 (database)"), "{n}");
+    assert!(n.contains("database-password-changed"), "{n}");
+}
+
+/// Secrets in log lines never reach any output: a JWT, `Authorization` headers, a password in a
+/// connection string and the CSRF key that Harbor ≤ 2.12 prints.
+#[test]
+fn no_secret_in_any_output() {
+    let secrets = [
+        "Xs9fKe7Lm2Qp4Rt6Vw8Yz0Ab1Cd3Ef5Gh7Jk9Mn",
+        "eyJhbGciOiJSUzI1NiIsImtpZCI6IlhZWjEyMyJ9",
+        "U2lnbmF0dXJlQnl0ZXNPZlRoZUZvcmdlZFRva2Vu",
+        "eyJhbGciOiJSUzI1NiJ9",
+        "QmVhcmVyU2lnbmF0dXJlMTIzNDU2",
+        "J0bS3cr3tV4lu3yy",
+        "Db-P4ssw0rd-Leak",
+    ];
+    let path = testdata("logs/secrets-in-logs.log");
+    let path = path.to_string_lossy().into_owned();
+    for format in ["text", "json", "sarif"] {
+        let r = run(&["diagnose", "--logs", &path, "-o", format]);
+        assert_eq!(r.status, 1, "{format}: {}\n{}", r.stdout, r.stderr);
+        for s in secrets {
+            assert!(!r.stdout.contains(s), "{format} shows {s}:\n{}", r.stdout);
+            assert!(!r.stderr.contains(s), "{format} stderr shows {s}");
+        }
+        assert!(r.stdout.contains("<redacted>"), "{format}: {}", r.stdout);
+    }
+    let r = run(&["diagnose", "--logs", &path]);
+    for rule in [
+        "log-csrf-key",
+        "log-token-signature-invalid",
+        "log-internal-secret-mismatch",
+        "log-database-password",
+    ] {
+        assert!(r.stdout.contains(rule), "{rule}: {}", r.stdout);
+    }
+}
+
+#[test]
+fn standard_input_and_several_files() {
+    let text = std::fs::read_to_string(testdata("logs/token-key-pkcs8.log")).expect("fixture");
+    let r = run_stdin(&["diagnose", "--logs", "-", "-o", "json"], &text);
+    assert_eq!(r.status, 1, "{}", r.stderr);
+    let f = one(&r, "log-token-key-unreadable");
+    assert_eq!(f["location"]["file"], "<stdin>");
+
+    let a = testdata("logs/token-key-pkcs8.log");
+    let b = testdata("logs/registry-htpasswd-mismatch.log");
+    let r = run(&[
+        "diagnose",
+        "--logs",
+        &a.to_string_lossy(),
+        "--logs",
+        &b.to_string_lossy(),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(r.rules().len(), 2, "{}", r.stdout);
+}
+
+#[test]
+fn tail_and_since_bound_files() {
+    // The last line per pod only: pod r7m4p's last line is a hit, k2xqz's is not the oidc one.
+    let r = diagnose(
+        "incident-2.8.4-to-2.10.2-key-mismatch.log",
+        &["--tail", "1"],
+    );
+    assert_eq!(
+        r.rules(),
+        vec!["log-token-signature-invalid"],
+        "{}",
+        r.stdout
+    );
+    assert!(notes(&one(&r, "log-token-signature-invalid")).contains("2 matching lines"));
+    // An hour before 09:30 leaves the 09:15 and 09:20 lines, not the 08:01 ones.
+    let r = diagnose(
+        "incident-2.8.4-to-2.10.2-key-mismatch.log",
+        &["--since", "1h", "--now", "2024-06-12T09:30:00Z"],
+    );
+    assert_eq!(
+        r.rules(),
+        vec!["log-token-signature-invalid"],
+        "{}",
+        r.stdout
+    );
+    let r = run(&["diagnose", "--logs", "x.log", "--since", "yesterday"]);
+    assert_eq!(r.status, 2);
+    assert!(r.stderr.contains("invalid --since"), "{}", r.stderr);
+}
+
+#[test]
+fn exit_status_follows_fail_on() {
+    let r = diagnose("token-expired-long-push.log", &[]);
+    assert_eq!(r.status, 0, "a warning does not fail by default");
+    let r = diagnose("token-expired-long-push.log", &["--fail-on", "warning"]);
+    assert_eq!(r.status, 1);
+    let r = diagnose(
+        "incident-2.8.4-to-2.10.2-key-mismatch.log",
+        &["--fail-on", "never"],
+    );
+    assert_eq!(r.status, 0);
+    let r = diagnose("healthy-core.log", &[]);
+    assert_eq!(r.status, 0);
+    assert_eq!(r.json()["summary"]["error"], 0);
+    let r = run(&["diagnose", "--logs", "/nonexistent/harbor.log"]);
+    assert_eq!(r.status, 2);
+    assert!(r.stderr.contains("cannot read log file"), "{}", r.stderr);
+}
+
+#[test]
+fn text_output_points_at_the_first_occurrence() {
+    let path = testdata("logs/signature-invalid-2.11-jwt-v5.log");
+    let r = run(&["diagnose", "--logs", &path.to_string_lossy()]);
+    assert_eq!(r.status, 1);
+    assert!(
+        r.stdout.contains("signature-invalid-2.11-jwt-v5.log:1:"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("^^^"), "{}", r.stdout);
+    assert!(r.stdout.contains("help: pin one token key"), "{}", r.stdout);
+}
+
+/// The table's texts are the ones the research collected from Harbor's sources and from real
+/// reports (skipped when that research is not at hand).
+#[test]
+fn signature_texts_come_from_the_research() {
+    let dir = std::path::Path::new("/work/shared/research");
+    let (Ok(facts), Ok(reports)) = (
+        std::fs::read_to_string(dir.join("harbor-facts.md")),
+        std::fs::read_to_string(dir.join("user-reports.md")),
+    ) else {
+        common::skip("the research notes (/work/shared/research) are not available");
+        return;
+    };
+    let corpus = format!("{facts}\n{reports}");
+    for sig in harbor_upgrade::diagnose::SIGNATURES {
+        let needle = sig.needles[0];
+        assert!(
+            corpus.contains(needle.trim_end()),
+            "`{needle}` ({}) is not in the research notes",
+            sig.rule
+        );
+    }
+}
