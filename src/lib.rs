@@ -9,6 +9,7 @@ pub mod backup;
 pub mod chart;
 pub mod checks;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod kube;
 pub mod pki;

@@ -1,5 +1,7 @@
 //! One file per subcommand: glue between parsed arguments and the library, no domain logic.
 
+mod clock_check;
+mod clock_measure;
 mod cluster;
 mod inputs;
 mod keys_backup;
@@ -51,7 +53,7 @@ pub fn dispatch(command: Command, color: ColorChoice) -> anyhow::Result<Outcome>
         Command::Keys(KeysCommand::Rollback(args)) => keys_rollback::run(&args),
         Command::Keys(KeysCommand::Rotate(args)) => keys_rotate::run(&args),
         Command::Keys(KeysCommand::Generate(args)) => keys_generate::run(&args),
-        Command::Clock(ClockCommand::Check(_)) => Err(NotImplemented("clock check").into()),
+        Command::Clock(ClockCommand::Check(args)) => clock_check::run(&args, style),
         Command::Diagnose(_) => Err(NotImplemented("diagnose").into()),
     }
 }
