@@ -197,6 +197,10 @@ pub struct CheckArgs {
     /// Judge validity as of this time (RFC 3339) instead of now; for reproducible reports.
     #[arg(long, value_name = "RFC3339", hide = true)]
     pub now: Option<String>,
+
+    /// With a cluster: do not read the nodes' clocks (no `clock-skew` finding).
+    #[arg(long = "skip-clock")]
+    pub skip_clock: bool,
 }
 
 /// `preflight rules` arguments.
@@ -418,13 +422,25 @@ pub struct GenerateArgs {
 
 /// `clock check` arguments.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  harbor-upgrade clock check -n harbor\n  \
+    harbor-upgrade clock check -n harbor --release my-harbor --to 2.11.0 -o json")]
 pub struct ClockCheckArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub cluster: ClusterArgs,
-    /// Samples per node.
-    #[arg(long, default_value_t = 5)]
+    /// Clock readings per node; the one with the shortest round trip is kept.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub samples: u32,
+    /// The Harbor or chart version the upgrade goes to (the stricter of it and the running
+    /// version sets the limits).
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ListFormat::Text)]
+    pub output: ListFormat,
+    /// Exit with status 1 when a finding at or above this severity is reported.
+    #[arg(long = "fail-on", value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
 }
 
 /// `diagnose` arguments.

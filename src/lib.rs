@@ -9,6 +9,7 @@ pub mod backup;
 pub mod chart;
 pub mod checks;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod diagnose;
 pub mod fsio;
@@ -17,7 +18,7 @@ pub mod pki;
 pub mod report;
 pub mod values;
 
-pub use commands::{NotImplemented, Outcome};
+pub use commands::Outcome;
 
 /// Runs a parsed command line.
 pub fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {

@@ -215,6 +215,11 @@ pub struct ClusterFacts {
     pub release: Option<String>,
     /// Reads the API server refused with `403`.
     pub denied: Vec<DeniedRead>,
+    /// The nodes' clocks, when they were measured (`preflight check` without `--skip-clock`,
+    /// `clock check`).
+    pub clock: Option<crate::clock::ClockFacts>,
+    /// The token key mounted in each core pod, by digest, when the pods could be read.
+    pub token_keys: Option<super::TokenKeyFacts>,
 }
 
 /// One read RBAC did not allow.

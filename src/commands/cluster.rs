@@ -201,7 +201,7 @@ pub async fn gather(
         server: cluster.server.clone(),
         namespace: cluster.namespace.clone(),
         release: Some(release_name.clone()),
-        denied: Vec::new(),
+        ..ClusterFacts::default()
     };
 
     let release = match kube::read_deployed_release(&cluster, &release_name).await {
@@ -284,7 +284,7 @@ pub async fn gather(
     })
 }
 
-fn deny(facts: &mut ClusterFacts, error: &kube::Error, consequence: String) {
+pub(super) fn deny(facts: &mut ClusterFacts, error: &kube::Error, consequence: String) {
     if let Some(request) = error.forbidden() {
         facts.denied.push(DeniedRead {
             verb: request.verb.to_string(),

@@ -126,7 +126,7 @@ async fn read_cluster(
         server: cluster.server.clone(),
         namespace: cluster.namespace.clone(),
         release: Some(release.clone()),
-        denied: Vec::new(),
+        ..ClusterFacts::default()
     };
     let mut containers = 0;
     for component in COMPONENTS {

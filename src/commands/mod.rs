@@ -1,5 +1,7 @@
 //! One file per subcommand: glue between parsed arguments and the library, no domain logic.
 
+mod clock_check;
+mod clock_measure;
 mod cluster;
 mod diagnose;
 mod inputs;
@@ -30,11 +32,6 @@ pub enum Outcome {
     Findings,
 }
 
-/// A command that a later release builds: `error: not implemented yet`, exit status 2.
-#[derive(Debug, thiserror::Error)]
-#[error("`{0}` is not implemented yet")]
-pub struct NotImplemented(pub &'static str);
-
 /// Runs one parsed command line.
 pub fn dispatch(command: Command, color: ColorChoice) -> anyhow::Result<Outcome> {
     let style = Style {
@@ -52,7 +49,7 @@ pub fn dispatch(command: Command, color: ColorChoice) -> anyhow::Result<Outcome>
         Command::Keys(KeysCommand::Rollback(args)) => keys_rollback::run(&args),
         Command::Keys(KeysCommand::Rotate(args)) => keys_rotate::run(&args),
         Command::Keys(KeysCommand::Generate(args)) => keys_generate::run(&args),
-        Command::Clock(ClockCommand::Check(_)) => Err(NotImplemented("clock check").into()),
+        Command::Clock(ClockCommand::Check(args)) => clock_check::run(&args, style),
         Command::Diagnose(args) => diagnose::run(&args, style),
     }
 }

@@ -3,6 +3,7 @@
 
 use anyhow::Context as _;
 
+use super::clock_measure;
 use super::cluster::{self, ValuesMode};
 use super::{inputs, print, Outcome};
 use crate::chart::{catalog, known_release, parse_release, read_chart, LocalChart, Release};
@@ -59,9 +60,15 @@ fn run_cluster(
     } else {
         ValuesMode::Upgrade
     };
-    let gathered =
-        cluster::runtime()?.block_on(cluster::gather(&args.cluster, &args.values, mode))?;
+    let runtime = cluster::runtime()?;
+    let mut gathered = runtime.block_on(cluster::gather(&args.cluster, &args.values, mode))?;
     eprintln!("note: {}", cluster::describe(&gathered));
+    runtime.block_on(clock_measure::probe(
+        &gathered.cluster,
+        &gathered.release_name,
+        !args.skip_clock,
+        &mut gathered.facts,
+    ))?;
     if inputs::gives_values(&args.values) && !args.reuse_values && gathered.release.is_some() {
         eprintln!("note: the values given replace the release's values, as `helm upgrade -f` does; pass `--reuse-values` if the upgrade uses it");
     }
@@ -72,7 +79,12 @@ fn run_cluster(
             settings.from = known_release(&release.chart_version).ok();
         }
     }
-    settings.secrets_complete = gathered.facts.denied.is_empty();
+    // Denied exec or Lease reads do not hide Secrets.
+    settings.secrets_complete = gathered
+        .facts
+        .denied
+        .iter()
+        .all(|d| d.resource != "secrets" && !d.resource.starts_with("deployments"));
     let mut ctx = Context::new(
         &gathered.inputs.values.root,
         &gathered.inputs.secrets,

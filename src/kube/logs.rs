@@ -1,28 +1,12 @@
 //! Pods of a release and their container logs, bounded: the pod log API with `tailLines`,
 //! `sinceSeconds` and `limitBytes`, so that a chatty pod cannot make a run slow or huge.
 
-use ::kube::api::{ListParams, LogParams};
+use ::kube::api::LogParams;
 use ::kube::Api;
 use k8s_openapi::api::core::v1::Pod;
 
 use super::client::Cluster;
 use super::error::Error;
-
-/// Pods with a label selector, in the namespace only, managed fields dropped.
-pub async fn list_pods(c: &Cluster, selector: &str) -> Result<Vec<Pod>, Error> {
-    let request = c.request("list", "pods", None, Some(selector));
-    let api: Api<Pod> = Api::namespaced(c.client.clone(), &c.namespace);
-    let params = ListParams::default().labels(selector);
-    let list = c.call(request, api.list(&params)).await?;
-    Ok(list
-        .items
-        .into_iter()
-        .map(|mut p| {
-            p.metadata.managed_fields = None;
-            p
-        })
-        .collect())
-}
 
 /// Bounds of one log read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

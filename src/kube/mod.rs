@@ -7,20 +7,31 @@
 //! server, and returns plain k8s-openapi objects with managed fields dropped. Only objects in
 //! the one namespace are read; Secrets are never listed across namespaces.
 //!
+//! Two reads leave the namespace or run something: `clock check` runs `date` in one pod per node
+//! (the exec subresource) or, when that is forbidden, watches the nodes' Leases in
+//! `kube-node-lease`; `preflight check` runs `sha256sum` on the mounted token key in core pods.
+//! Only stdout of those commands comes back: a time, or a digest.
+//!
 //! Errors say which API server and which request failed ([`Error`]); a `403` is
 //! [`Error::Forbidden`] so that callers can turn a denied optional read into a finding.
 
 mod client;
 mod error;
+mod exec;
 mod helm;
+mod lease;
 mod logs;
 pub mod names;
+mod pods;
 mod read;
 
 pub use client::{connect, parse_request_timeout, Cluster, ClusterOptions};
 pub use error::{Error, Request};
+pub use exec::{exec, exec_targets, now_ns, ExecOutput, PodInfo};
 pub use helm::{decode_release, HelmRelease, ReleaseError};
-pub use logs::{list_pods, pod_log, LogBounds};
+pub use lease::{watch_renewals, Renewal, NODE_LEASE_NAMESPACE};
+pub use logs::{pod_log, LogBounds};
+pub use pods::list_pods;
 pub use read::{
     create_secret, detect_releases, get_secret, list_deployments, read_deployed_release,
     replace_secret, Detected,

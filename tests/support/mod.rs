@@ -15,7 +15,9 @@
     clippy::assigning_clones
 )]
 
+pub mod exec;
 pub mod harbor;
+pub mod lease;
 pub mod logs;
 
 use std::collections::BTreeMap;
@@ -69,6 +71,8 @@ pub struct State {
     pub forbidden: Vec<(String, String, Option<String>)>,
     /// Every request line, `GET /api/v1/...`.
     pub requests: Vec<String>,
+    /// Nodes, clocks and mounted keys behind exec and the node Leases (`exec.rs`, `lease.rs`).
+    pub sim: exec::Sim,
     next_version: u64,
 }
 
@@ -327,6 +331,19 @@ fn serve(
         reader.read_exact(&mut body)?;
         (method, target, headers, body)
     };
+    // Streams: exec upgrades to WebSocket (`exec.rs`), the node Lease list and watch (`lease.rs`).
+    if exec::wants(&target, &headers) || lease::wants(&method, &target) {
+        state
+            .lock()
+            .expect("state")
+            .requests
+            .push(format!("{method} {target}"));
+        return if lease::wants(&method, &target) {
+            lease::serve(tls_stream, &target, &headers, state)
+        } else {
+            exec::serve(tls_stream, &target, &headers, state)
+        };
+    }
     let response = {
         let mut state = state.lock().expect("state");
         state.requests.push(format!("{method} {target}"));
