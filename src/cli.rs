@@ -438,8 +438,10 @@ pub struct ClockCheckArgs {
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = ListFormat::Text)]
     pub output: ListFormat,
-    /// Exit with status 1 when a finding at or above this severity is reported.
-    #[arg(long = "fail-on", value_enum, default_value_t = FailOn::Error)]
+    /// Exit with status 1 when a finding at or above this severity is reported. The default is
+    /// `warning`: before Harbor 2.11 a skew at the warning limit already rejects a share of
+    /// fresh tokens (about d of them for a skew of d seconds).
+    #[arg(long = "fail-on", value_enum, default_value_t = FailOn::Warning)]
     pub fail_on: FailOn,
 }
 
