@@ -7,13 +7,13 @@ use anyhow::Context as _;
 use serde_json::{json, Value as Json};
 
 use super::clock_measure::{measure_clocks, pod_selector, LEASE_WAIT};
-use super::{cluster, print, Outcome};
+use super::{cluster, outcome, print, Outcome};
 use crate::chart::known_release;
 use crate::checks::{self, clock_limits, ClusterFacts, Context, Settings};
-use crate::cli::{ClockCheckArgs, FailOn, ListFormat, Renderer};
+use crate::cli::{ClockCheckArgs, ListFormat, Renderer};
 use crate::clock::{format_seconds, pairwise, ClockFacts, NodeClock};
 use crate::kube;
-use crate::report::{render_json, render_text, Report, Severity, Style};
+use crate::report::{render_json, render_text, Report, Style};
 use crate::values::{Node, Sources, Value};
 
 /// Measures, prints, judges.
@@ -49,15 +49,7 @@ pub fn run(args: &ClockCheckArgs, style: Style) -> anyhow::Result<Outcome> {
         ListFormat::Json => json_document(&clock, &facts, &settings, &report, &sources),
     };
     print(&text)?;
-    let threshold = match args.fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Never => None,
-    };
-    Ok(match (threshold, report.worst()) {
-        (Some(t), Some(worst)) if worst >= t => Outcome::Findings,
-        _ => Outcome::Clean,
-    })
+    Ok(outcome(&report, args.fail_on))
 }
 
 /// Connects, finds the release and its pods, reads the running version, measures.

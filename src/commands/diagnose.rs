@@ -7,13 +7,13 @@ use k8s_openapi::api::core::v1::Pod;
 use time::OffsetDateTime;
 
 use super::preflight_check::resolve_now;
-use super::{cluster, print, Outcome};
+use super::{cluster, emit_report, Outcome};
 use crate::checks::{self, ClusterFacts, Context, DeniedRead, Settings};
-use crate::cli::{DiagnoseArgs, FailOn, OutputFormat, Renderer};
+use crate::cli::{DiagnoseArgs, Renderer};
 use crate::diagnose::duration::parse_go_duration;
 use crate::diagnose::{Filter, LogScan, StreamOrigin};
 use crate::kube::{self, Cluster, LogBounds};
-use crate::report::{render_json, render_sarif, render_text, Report, Severity, Style};
+use crate::report::Style;
 use crate::values::{Node, SourceOrigin, Sources, Value};
 
 /// Lines read per container when `--tail` is not given.
@@ -71,7 +71,7 @@ pub fn run(args: &DiagnoseArgs, style: Style) -> anyhow::Result<Outcome> {
     let report = checks::run_selected(&ctx, |rule| {
         rule.id().starts_with("log-") || rule.id() == "rbac-forbidden"
     });
-    finish(args, &report, &sources, style)
+    emit_report(&report, &sources, args.output.output, args.fail_on, style)
 }
 
 /// `--since` in whole seconds (at least one, as the API wants).
@@ -259,27 +259,4 @@ fn denied(
         address,
         consequence,
     }
-}
-
-fn finish(
-    args: &DiagnoseArgs,
-    report: &Report,
-    sources: &Sources,
-    style: Style,
-) -> anyhow::Result<Outcome> {
-    let text = match args.output.output {
-        OutputFormat::Text => render_text(report, sources, style),
-        OutputFormat::Json => render_json(report, sources),
-        OutputFormat::Sarif => render_sarif(report, sources),
-    };
-    print(&text)?;
-    let threshold = match args.fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Never => None,
-    };
-    Ok(match (threshold, report.worst()) {
-        (Some(t), Some(worst)) if worst >= t => Outcome::Findings,
-        _ => Outcome::Clean,
-    })
 }

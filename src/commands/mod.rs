@@ -73,3 +73,37 @@ pub(crate) fn print(text: &str) -> anyhow::Result<()> {
     out.flush()?;
     Ok(())
 }
+
+/// Prints a report in the chosen format; the outcome follows `--fail-on`.
+pub(crate) fn emit_report(
+    report: &crate::report::Report,
+    sources: &crate::values::Sources,
+    format: crate::cli::OutputFormat,
+    fail_on: crate::cli::FailOn,
+    style: Style,
+) -> anyhow::Result<Outcome> {
+    use crate::cli::OutputFormat;
+    use crate::report::{render_json, render_sarif, render_text};
+    let text = match format {
+        OutputFormat::Text => render_text(report, sources, style),
+        OutputFormat::Json => render_json(report, sources),
+        OutputFormat::Sarif => render_sarif(report, sources),
+    };
+    print(&text)?;
+    Ok(outcome(report, fail_on))
+}
+
+/// `Findings` when the worst finding is at or above `--fail-on`.
+pub(crate) fn outcome(report: &crate::report::Report, fail_on: crate::cli::FailOn) -> Outcome {
+    use crate::cli::FailOn;
+    use crate::report::Severity;
+    let threshold = match fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Never => None,
+    };
+    match (threshold, report.worst()) {
+        (Some(t), Some(worst)) if worst >= t => Outcome::Findings,
+        _ => Outcome::Clean,
+    }
+}

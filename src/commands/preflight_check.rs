@@ -5,11 +5,11 @@ use anyhow::Context as _;
 
 use super::clock_measure;
 use super::cluster::{self, ValuesMode};
-use super::{inputs, print, Outcome};
+use super::{emit_report, inputs, Outcome};
 use crate::chart::{catalog, known_release, parse_release, read_chart, LocalChart, Release};
 use crate::checks::{self, Context, Settings};
-use crate::cli::{CheckArgs, FailOn, OutputFormat};
-use crate::report::{render_json, render_sarif, render_text, Severity, Style};
+use crate::cli::CheckArgs;
+use crate::report::Style;
 
 /// Runs the check and prints the report.
 pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
@@ -44,7 +44,13 @@ pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
     if let Some(chart) = &chart {
         ctx = ctx.with_chart(chart);
     }
-    finish(args, &checks::run(&ctx), &inputs.sources, style)
+    emit_report(
+        &checks::run(&ctx),
+        &inputs.sources,
+        args.output.output,
+        args.fail_on,
+        style,
+    )
 }
 
 /// With a cluster: the release's values (or the values given), its live Secrets, `--from` the
@@ -97,30 +103,13 @@ fn run_cluster(
         ctx = ctx.with_chart(chart);
     }
     let report = checks::run(&ctx);
-    finish(args, &report, &gathered.inputs.sources, style)
-}
-
-fn finish(
-    args: &CheckArgs,
-    report: &crate::report::Report,
-    sources: &crate::values::Sources,
-    style: Style,
-) -> anyhow::Result<Outcome> {
-    let text = match args.output.output {
-        OutputFormat::Text => render_text(report, sources, style),
-        OutputFormat::Json => render_json(report, sources),
-        OutputFormat::Sarif => render_sarif(report, sources),
-    };
-    print(&text)?;
-    let threshold = match args.fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Never => None,
-    };
-    Ok(match (threshold, report.worst()) {
-        (Some(t), Some(worst)) if worst >= t => Outcome::Findings,
-        _ => Outcome::Clean,
-    })
+    emit_report(
+        &report,
+        &gathered.inputs.sources,
+        args.output.output,
+        args.fail_on,
+        style,
+    )
 }
 
 /// `--from` (optional) and `--to` (default: the chart given with `--chart`, else the newest

@@ -19,6 +19,7 @@
 use std::fmt;
 use std::ops::Range;
 
+use super::doc_kind::{chart_name, is_argo_application, is_flux_release};
 use super::yaml::resolve_plain;
 use super::{parse_documents, Entry, Node, ScalarStyle, SourceId, Value};
 
@@ -471,7 +472,10 @@ pub fn values_roots(
     docs: &[Node],
     values_root: Option<&str>,
 ) -> Result<Vec<ValuesRoot>, EditError> {
-    let releases: Vec<&Node> = docs.iter().filter(|n| is_flux(n) || is_argo(n)).collect();
+    let releases: Vec<&Node> = docs
+        .iter()
+        .filter(|n| is_flux_release(n) || is_argo_application(n))
+        .collect();
     let harbor_named = releases.len() > 1
         && releases
             .iter()
@@ -489,13 +493,13 @@ pub fn values_roots(
                 })
             }
         }
-        let release = is_flux(node) || is_argo(node);
+        let release = is_flux_release(node) || is_argo_application(node);
         if release && harbor_named && !chart_name(node).is_some_and(is_harbor) {
             continue;
         }
-        let prefix = if is_flux(node) {
+        let prefix = if is_flux_release(node) {
             DocPath::keys("spec.values")
-        } else if is_argo(node) {
+        } else if is_argo_application(node) {
             argo_prefix(node)?
         } else if node.get("apiVersion").and_then(Node::as_str).is_some()
             && node.get("kind").and_then(Node::as_str).is_some()
@@ -541,39 +545,8 @@ pub fn get<'n>(node: &'n Node, path: &DocPath) -> Option<&'n Node> {
     })
 }
 
-fn kind_of(node: &Node) -> Option<(&str, &str)> {
-    Some((
-        node.get("apiVersion")?.as_str()?,
-        node.get("kind")?.as_str()?,
-    ))
-}
-
-fn is_flux(node: &Node) -> bool {
-    kind_of(node).is_some_and(|(api, kind)| {
-        api.starts_with("helm.toolkit.fluxcd.io/") && kind == "HelmRelease"
-    })
-}
-
-fn is_argo(node: &Node) -> bool {
-    kind_of(node)
-        .is_some_and(|(api, kind)| api.starts_with("argoproj.io/") && kind == "Application")
-}
-
 fn is_harbor(chart: &str) -> bool {
     chart == "harbor" || chart.ends_with("/harbor")
-}
-
-fn chart_name(node: &Node) -> Option<&str> {
-    if is_flux(node) {
-        return node.get_path("spec.chart.spec.chart")?.as_str();
-    }
-    if let Some(chart) = node.get_path("spec.source.chart").and_then(Node::as_str) {
-        return Some(chart);
-    }
-    match &node.get_path("spec.sources")?.value {
-        Value::Seq(items) => items.iter().find_map(|s| s.get("chart")?.as_str()),
-        _ => None,
-    }
 }
 
 fn argo_prefix(app: &Node) -> Result<DocPath, EditError> {

@@ -9,6 +9,7 @@
 
 use std::io::Read;
 
+use super::doc_kind::{chart_name, is_argo_application, is_flux_release, object_type};
 use super::merge::merge_into;
 use super::set::{apply_set, SetKind};
 use super::yaml::{parse_named, Positions};
@@ -190,39 +191,6 @@ fn into_text(bytes: Vec<u8>, name: &str) -> Result<String, Error> {
     String::from_utf8(bytes).map_err(|_| Error::Binary {
         path: name.to_string(),
     })
-}
-
-/// A document's `apiVersion` and `kind` when both are strings.
-fn object_type(node: &Node) -> Option<(&str, &str)> {
-    Some((
-        node.get("apiVersion")?.as_str()?,
-        node.get("kind")?.as_str()?,
-    ))
-}
-
-fn is_flux_release(node: &Node) -> bool {
-    object_type(node).is_some_and(|(api, kind)| {
-        api.starts_with("helm.toolkit.fluxcd.io/") && kind == "HelmRelease"
-    })
-}
-
-fn is_argo_application(node: &Node) -> bool {
-    object_type(node)
-        .is_some_and(|(api, kind)| api.starts_with("argoproj.io/") && kind == "Application")
-}
-
-/// The chart a release or application installs, where it is written down.
-fn chart_name(node: &Node) -> Option<&str> {
-    if is_flux_release(node) {
-        return node.get_path("spec.chart.spec.chart")?.as_str();
-    }
-    if let Some(chart) = node.get_path("spec.source.chart").and_then(Node::as_str) {
-        return Some(chart);
-    }
-    match &node.get_path("spec.sources")?.value {
-        Value::Seq(items) => items.iter().find_map(|s| s.get("chart")?.as_str()),
-        _ => None,
-    }
 }
 
 /// Turns the documents of one file into values maps.

@@ -8,6 +8,7 @@
 //! format-preserving byte-range edits of values files ([`edit`]).
 //! It reads files and standard input; it never talks to a cluster.
 
+mod doc_kind;
 pub mod edit;
 pub mod edit_rollback;
 pub mod emit;
