@@ -60,6 +60,11 @@ fn every_fixture_maps_to_its_rules() {
         ),
         ("token-key-pkcs8.log", &["log-token-key-unreadable"]),
         ("token-key-missing.log", &["log-token-key-unreadable"]),
+        ("token-create-failed.log", &["log-token-key-unreadable"]),
+        (
+            "token-claims-another-harbor.log",
+            &["log-token-claims-invalid"],
+        ),
         (
             "secret-key-trailing-newline.log",
             &["log-secret-key-length"],
@@ -267,8 +272,9 @@ fn csrf_internal_registry_and_database_signatures() {
 
     let r = diagnose("registry-htpasswd-mismatch.log", &[]);
     let f = one(&r, "log-registry-credentials");
+    // Core's side of the 401 is logged at 05:00:00Z, before the registry's lines.
     assert!(
-        notes(&f).contains("first at 2024-04-04T05:00:00.123456789Z"),
+        notes(&f).contains("first at 2024-04-04T05:00:00Z"),
         "{}",
         notes(&f)
     );
@@ -409,12 +415,12 @@ fn text_output_points_at_the_first_occurrence() {
 /// reports (skipped when that research is not at hand).
 #[test]
 fn signature_texts_come_from_the_research() {
-    let dir = std::path::Path::new("/work/shared/research");
+    let dir = common::root().join("../shared/research");
     let (Ok(facts), Ok(reports)) = (
         std::fs::read_to_string(dir.join("harbor-facts.md")),
         std::fs::read_to_string(dir.join("user-reports.md")),
     ) else {
-        common::skip("the research notes (/work/shared/research) are not available");
+        common::skip(&format!("{} is absent", dir.display()));
         return;
     };
     let corpus = format!("{facts}\n{reports}");
@@ -426,4 +432,43 @@ fn signature_texts_come_from_the_research() {
             sig.rule
         );
     }
+}
+
+/// harbor-facts §5.3: a token that verifies but names another audience or issuer, in each
+/// golang-jwt version's wording; §8.7: the token service's own 500 line.
+#[test]
+fn token_claims_and_token_creation_failures() {
+    let r = diagnose("token-claims-another-harbor.log", &[]);
+    let f = one(&r, "log-token-claims-invalid");
+    assert_eq!(f["severity"], "error");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("4 lines"),
+        "{f}"
+    );
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("another audience or from another issuer"),
+        "{f}"
+    );
+    let created = diagnose("token-create-failed.log", &[]);
+    let f = one(&created, "log-token-key-unreadable");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Unexpected error when creating the token"),
+        "{f}"
+    );
+    // The core side of a registry 401 counts towards the registry credentials.
+    let registry = diagnose("registry-htpasswd-mismatch.log", &[]);
+    let f = one(&registry, "log-registry-credentials");
+    assert!(
+        notes(&f).contains("harbor-core"),
+        "core's registry client is among the pods: {f}"
+    );
 }

@@ -7,7 +7,7 @@ use crate::diagnose::{self, Kind};
 use crate::report::Severity;
 
 /// `unable to get PrivateKey from PEM type`, `failed to read private key`,
-/// `unable to decode private key PEM` in the logs.
+/// `unable to decode private key PEM`, `Unexpected error when creating the token` in the logs.
 pub struct LogTokenKeyUnreadable;
 
 impl Rule for LogTokenKeyUnreadable {
@@ -50,7 +50,10 @@ restart core."
             t
         };
         let n = lines(hits.len());
-        let (message, rule) = if pem_types.iter().any(|t| t == "PRIVATE KEY") {
+        let only_creation = hits.iter().all(|h| h.signature.kind == Kind::TokenCreate);
+        let (message, rule) = if only_creation {
+            (format!("{n} show core's token service failing to create tokens (`Unexpected error when creating the token`): `/service/token` answers 500; the rest of each line names the reason"), "token-key-invalid")
+        } else if pem_types.iter().any(|t| t == "PRIVATE KEY") {
             (format!("{n} show core cannot issue tokens: the token key is PKCS#8 (`PRIVATE KEY`) and Harbor needs PKCS#1 `RSA PRIVATE KEY`, so `/service/token` answers 500"), "token-key-not-pkcs1")
         } else if !pem_types.is_empty() {
             (format!("{n} show core cannot issue tokens: the token key file holds PEM type `{}`, not `RSA PRIVATE KEY`", pem_types.join("`, `")), "token-key-invalid")

@@ -25,6 +25,7 @@ mod log_registry_credentials;
 mod log_registry_http_secret;
 mod log_secret_key_decrypt;
 mod log_secret_key_length;
+mod log_token_claims_invalid;
 mod log_token_expired;
 mod log_token_key_unreadable;
 mod log_token_not_yet_valid;
@@ -152,6 +153,7 @@ pub static RULES: &[&dyn Rule] = &[
     &log_token_not_yet_valid::LogTokenNotYetValid,
     &log_token_expired::LogTokenExpired,
     &log_token_signature_invalid::LogTokenSignatureInvalid,
+    &log_token_claims_invalid::LogTokenClaimsInvalid,
     &log_token_key_unreadable::LogTokenKeyUnreadable,
     &log_secret_key_length::LogSecretKeyLength,
     &log_secret_key_decrypt::LogSecretKeyDecrypt,

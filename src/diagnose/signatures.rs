@@ -32,6 +32,14 @@ pub enum Kind {
     ReadPrivateKey,
     /// `unable to decode private key PEM`.
     DecodePem,
+    /// `Unexpected error when creating the token` (the token service's 500, any reason).
+    TokenCreate,
+    /// golang-jwt v4 / Harbor's `Valid()`: `invalid token audience`.
+    AudienceV4,
+    /// golang-jwt v4 / Harbor's `Valid()`: `invalid token issuer`.
+    IssuerV4,
+    /// golang-jwt v5: `token has invalid audience` (and `token has invalid issuer`).
+    ClaimsV5,
     /// `crypto/aes: invalid key size N`.
     AesKeySize,
     /// `decrypt password failed`.
@@ -64,6 +72,8 @@ pub enum Kind {
     HtpasswdFailure,
     /// distribution: `basic authentication challenge for realm "harbor-registry-basic-realm"`.
     BasicChallenge,
+    /// core's registry client: `http status code: 401, body: {"errors":[{"code":"UNAUTHORIZED"…`.
+    RegistryClient401,
     /// distribution: `error resolving upload: invalid secret`.
     UploadInvalidSecret,
     /// distribution: `No HTTP secret provided - generated random secret`.
@@ -149,6 +159,27 @@ pub static SIGNATURES: &[Signature] = &[
         wording: "notary-server (charts up to 1.12 with notary enabled)",
     },
     Signature {
+        rule: "log-token-claims-invalid",
+        kind: Kind::ClaimsV5,
+        needles: &["token has invalid audience", "token has invalid issuer"],
+        also: None,
+        wording: "Harbor 2.11 and later (golang-jwt v5, v2_token's audience check)",
+    },
+    Signature {
+        rule: "log-token-claims-invalid",
+        kind: Kind::AudienceV4,
+        needles: &["invalid token audience"],
+        also: None,
+        wording: "Harbor 2.5–2.10 (Harbor's own claims check on golang-jwt v4)",
+    },
+    Signature {
+        rule: "log-token-claims-invalid",
+        kind: Kind::IssuerV4,
+        needles: &["invalid token issuer"],
+        also: None,
+        wording: "Harbor 2.5–2.10 (Harbor's own claims check on golang-jwt v4)",
+    },
+    Signature {
         rule: "log-token-key-unreadable",
         kind: Kind::PemType,
         needles: &["unable to get PrivateKey from PEM type"],
@@ -168,6 +199,13 @@ pub static SIGNATURES: &[Signature] = &[
         needles: &["unable to decode private key PEM"],
         also: None,
         wording: "core's token service, every Harbor 2.x (libtrust)",
+    },
+    Signature {
+        rule: "log-token-key-unreadable",
+        kind: Kind::TokenCreate,
+        needles: &["Unexpected error when creating the token"],
+        also: None,
+        wording: "core's token service, every Harbor 2.x (`src/core/service/token/token.go`)",
     },
     Signature {
         rule: "log-secret-key-length",
@@ -286,6 +324,16 @@ pub static SIGNATURES: &[Signature] = &[
         needles: &["basic authentication challenge for realm"],
         also: None,
         wording: "registry (distribution), every Harbor 2.x",
+    },
+    Signature {
+        rule: "log-registry-credentials",
+        kind: Kind::RegistryClient401,
+        needles: &[
+            "http status code: 401, body: {\"errors\":[{\"code\":\"UNAUTHORIZED\"",
+            "http status code: 401, body: {\\\"errors\\\":[{\\\"code\\\":\\\"UNAUTHORIZED\\\"",
+        ],
+        also: None,
+        wording: "core's registry client (`src/pkg/registry/client.go`), every Harbor 2.x",
     },
     Signature {
         rule: "log-registry-http-secret",
