@@ -494,13 +494,43 @@ fn secrets_regenerate_for_old_targets_and_client_side_renders() {
 }
 
 #[test]
-fn htpasswd_invalid_needs_bcrypt_for_the_configured_user() {
-    let good = "registry:\n  credentials:\n    htpasswdString: \"harbor_registry_user:$2y$10$abcdefghijklmnopqrstuu5hK3G/ZDRv0tJyPYq3n1w4vZ6i5qJ0e\"\n";
-    assert!(!has(&check_values(good, &[]), "htpasswd-invalid"));
-    let wrong_user = good.replace("harbor_registry_user:", "admin:");
+fn htpasswd_invalid_needs_bcrypt_for_the_configured_user_and_password() {
+    // Real bcrypt hashes, made here (cost 4 keeps the test fast; the chart uses 10).
+    let hash = |password: &str| bcrypt::hash(password, 4).expect("bcrypt hash");
+    let line = |user: &str, hash: &str| {
+        format!("registry:\n  credentials:\n    password: \"Reg-Pass-1\"\n    htpasswdString: \"{user}:{hash}\"\n")
+    };
+    let good = line("harbor_registry_user", &hash("Reg-Pass-1"));
+    assert!(
+        !has(&check_values(&good, &[]), "htpasswd-invalid"),
+        "{good}"
+    );
+    let wrong_user = line("admin", &hash("Reg-Pass-1"));
     assert!(has(&check_values(&wrong_user, &[]), "htpasswd-invalid"));
-    let sha = "registry:\n  credentials:\n    htpasswdString: \"harbor_registry_user:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\"\n";
-    assert!(has(&check_values(sha, &[]), "htpasswd-invalid"));
+    let sha = line("harbor_registry_user", "{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=");
+    assert!(has(&check_values(&sha, &[]), "htpasswd-invalid"));
+    // A hash of another password: the registry rejects what core and jobservice send.
+    let other = line("harbor_registry_user", &hash("Old-Pass-0"));
+    let r = check_values(&other, &[]);
+    let f = r.findings("htpasswd-invalid");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert!(
+        f[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("does not match `registry.credentials.password`"),
+        "{}",
+        f[0]
+    );
+    // Without a password in the values the chart default is what core sends.
+    let default_password = format!(
+        "registry:\n  credentials:\n    htpasswdString: \"harbor_registry_user:{}\"\n",
+        hash("harbor_registry_password")
+    );
+    assert!(!has(
+        &check_values(&default_password, &[]),
+        "htpasswd-invalid"
+    ));
 }
 
 #[test]
