@@ -7,7 +7,7 @@
 //! render and not judged.
 
 use super::{Context, Findings, Rule};
-use crate::pki::{self, format_unix, pair_matches, Validity};
+use crate::pki::{self, fingerprint, format_unix, pair_matches, Validity};
 use crate::report::{Finding, Origin, Severity};
 use crate::values::{SecretEntry, SecretObject};
 
@@ -96,101 +96,99 @@ impl TlsSecretInvalid {
         out: &mut Findings,
     ) {
         let path = path.to_string();
-        {
-            let crt = secret.data.get("tls.crt");
-            let key = secret.data.get("tls.key");
-            let Some(crt_entry) = crt else { return };
-            let crt_text = String::from_utf8_lossy(&crt_entry.bytes);
-            let chain = match pki::parse_certificates(&crt_text) {
-                Ok(chain) => chain,
-                Err(e) => {
-                    out.push(
-                        finding(
-                            self.id(),
-                            self.severity(),
-                            secret,
-                            "tls.crt",
-                            crt,
-                            &path,
-                            format!(
-                                "`tls.crt` of Secret `{}` is not a usable certificate: {e}",
-                                secret.name
-                            ),
-                        )
-                        .help(format!(
-                            "put the PEM certificate into `tls.crt` of Secret `{}`",
+        let crt = secret.data.get("tls.crt");
+        let key = secret.data.get("tls.key");
+        let Some(crt_entry) = crt else { return };
+        let crt_text = String::from_utf8_lossy(&crt_entry.bytes);
+        let chain = match pki::parse_certificates(&crt_text) {
+            Ok(chain) => chain,
+            Err(e) => {
+                out.push(
+                    finding(
+                        self.id(),
+                        self.severity(),
+                        secret,
+                        "tls.crt",
+                        crt,
+                        &path,
+                        format!(
+                            "`tls.crt` of Secret `{}` is not a usable certificate: {e}",
                             secret.name
-                        )),
-                    );
-                    return;
-                }
-            };
-            if let Some(key_entry) = key {
-                match pki::parse_private_key(&String::from_utf8_lossy(&key_entry.bytes)) {
-                    Ok(info) if info.spki_der.is_some() && !pair_matches(&info, &chain.leaf) => {
-                        out.push(
+                        ),
+                    )
+                    .help(format!(
+                        "put the PEM certificate into `tls.crt` of Secret `{}`",
+                        secret.name
+                    )),
+                );
+                return;
+            }
+        };
+        if let Some(key_entry) = key {
+            match pki::parse_private_key(&String::from_utf8_lossy(&key_entry.bytes)) {
+                Ok(info) if info.spki_der.is_some() && !pair_matches(&info, &chain.leaf) => {
+                    out.push(
                             finding(self.id(), self.severity(), secret, "tls.crt", crt, &path, format!("the certificate in Secret `{}` does not belong to its `tls.key`", secret.name))
-                                .note(format!("certificate public key: sha256:{}", &chain.leaf.spki_sha256()[..12]))
-                                .note(format!("key's public key: sha256:{}", info.spki_sha256().unwrap_or_default().get(..12).unwrap_or_default()))
+                                .note(format!("certificate public key: {}", fingerprint(&chain.leaf.spki_der)))
+                                .note(format!("key's public key: {}", info.spki_der.as_deref().map(fingerprint).unwrap_or_default()))
                                 .help("issue the certificate for this key, or put the matching key into `tls.key`"),
                         );
-                    }
-                    Ok(_) => {}
-                    Err(e) => out.push(
-                        finding(
-                            self.id(),
-                            self.severity(),
-                            secret,
-                            "tls.key",
-                            key,
-                            &path,
-                            format!(
-                                "`tls.key` of Secret `{}` is not a usable private key: {e}",
-                                secret.name
-                            ),
-                        )
-                        .help("put the unencrypted PEM private key into `tls.key`"),
-                    ),
                 }
-            }
-            match chain.leaf.validity(ctx.settings.now) {
-                Validity::Expired { .. } => out.push(
+                Ok(_) => {}
+                Err(e) => out.push(
                     finding(
                         self.id(),
                         self.severity(),
                         secret,
-                        "tls.crt",
-                        crt,
+                        "tls.key",
+                        key,
                         &path,
                         format!(
-                            "the certificate in Secret `{}` expired on {}",
-                            secret.name,
-                            format_unix(chain.leaf.not_after)
+                            "`tls.key` of Secret `{}` is not a usable private key: {e}",
+                            secret.name
                         ),
                     )
-                    .note(format!("subject: {}", chain.leaf.subject))
-                    .help("renew the certificate and update the Secret"),
+                    .help("put the unencrypted PEM private key into `tls.key`"),
                 ),
-                Validity::NotYetValid { .. } => out.push(
-                    finding(
-                        self.id(),
-                        self.severity(),
-                        secret,
-                        "tls.crt",
-                        crt,
-                        &path,
-                        format!(
-                            "the certificate in Secret `{}` is not valid before {}",
-                            secret.name,
-                            format_unix(chain.leaf.not_before)
-                        ),
-                    )
-                    .help("check the clock of the machine that issued it, or re-issue it"),
-                ),
-                Validity::Valid { .. } => {}
             }
-            self.check_ca(secret, crt, &crt_text, &chain.leaf.issuer, &path, out);
         }
+        match chain.leaf.validity(ctx.settings.now) {
+            Validity::Expired { .. } => out.push(
+                finding(
+                    self.id(),
+                    self.severity(),
+                    secret,
+                    "tls.crt",
+                    crt,
+                    &path,
+                    format!(
+                        "the certificate in Secret `{}` expired on {}",
+                        secret.name,
+                        format_unix(chain.leaf.not_after)
+                    ),
+                )
+                .note(format!("subject: {}", chain.leaf.subject))
+                .help("renew the certificate and update the Secret"),
+            ),
+            Validity::NotYetValid { .. } => out.push(
+                finding(
+                    self.id(),
+                    self.severity(),
+                    secret,
+                    "tls.crt",
+                    crt,
+                    &path,
+                    format!(
+                        "the certificate in Secret `{}` is not valid before {}",
+                        secret.name,
+                        format_unix(chain.leaf.not_before)
+                    ),
+                )
+                .help("check the clock of the machine that issued it, or re-issue it"),
+            ),
+            Validity::Valid { .. } => {}
+        }
+        self.check_ca(secret, crt, &crt_text, &chain.leaf.issuer, &path, out);
     }
 
     fn check_ca(
