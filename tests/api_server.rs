@@ -393,6 +393,30 @@ fn merge_patch_and_update_keep_the_api_rules() {
             .expect_err("immutable");
         assert_eq!(code, 422);
         assert!(message.contains("immutable"), "{message}");
+        // A dry-run delete, and one whose precondition does not hold, keep the Secret.
+        api.delete(
+            "s",
+            &DeleteParams {
+                dry_run: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("dry delete");
+        let stale_uid = DeleteParams {
+            preconditions: Some(kube::api::Preconditions {
+                uid: Some("not-the-uid".into()),
+                resource_version: None,
+            }),
+            ..Default::default()
+        };
+        let (code, _) = api
+            .delete("s", &stale_uid)
+            .await
+            .map_err(api_error)
+            .expect_err("precondition");
+        assert_eq!(code, 409);
+        api.get("s").await.expect("still there");
         api.delete("s", &DeleteParams::default())
             .await
             .expect("delete");
@@ -448,6 +472,10 @@ fn dry_run_stores_nothing_and_strict_validation_refuses_unknown_fields() {
         let kept = api.patch("cm", &PatchParams::apply("helm"), &Patch::Apply(bogus)).await.expect("warn");
         assert!(serde_json::to_value(&kept).unwrap().get("spec").is_none());
     });
+    assert_eq!(
+        server.state().store.warnings,
+        ["ConfigMap cm: unknown field \"spec\""]
+    );
 }
 
 #[test]
@@ -599,6 +627,9 @@ fn kubectl_server_side_apply_round_trips() {
         assert_eq!(r.status, 0, "kubectl {args:?}\n{}\n{}", r.stdout, r.stderr);
         r
     };
+    let group = run(&["get", "--raw", "/apis/apps"]);
+    let group: Value = serde_json::from_str(&group.stdout).expect("json");
+    assert_eq!(group["preferredVersion"]["groupVersion"], "apps/v1");
     run(&["apply", "--server-side", "--dry-run=server", "-f", file]);
     assert!(
         server.state().configmaps(NS).is_empty(),

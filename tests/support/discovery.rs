@@ -338,7 +338,10 @@ pub(super) fn respond(method: &str, path: &str, addr: &str) -> Option<Response> 
         "/apis" => serde_json::to_value(groups()).expect("groups"),
         "/openapi/v3" => openapi_root(),
         _ => {
-            if let Some(gv) = path.strip_prefix("/openapi/v3/") {
+            if let Some(group) = path.strip_prefix("/apis/").filter(|g| !g.contains('/')) {
+                let group = groups().groups.into_iter().find(|g| g.name == group)?;
+                serde_json::to_value(group).expect("group")
+            } else if let Some(gv) = path.strip_prefix("/openapi/v3/") {
                 let (group, version) = split_gv(gv)?;
                 openapi_document(group, version)?
             } else {

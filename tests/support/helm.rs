@@ -295,13 +295,21 @@ impl HelmCluster {
         super::harbor::run_with(&self.kubeconfig(), self.path(), args)
     }
 
-    /// Panics when the server was asked anything it could not answer.
+    /// Panics when the server was asked anything it could not answer, or dropped a field it
+    /// does not know (a real server would have warned).
     pub fn assert_all_served(&self) {
-        let unhandled = self.server.state().store.unhandled.clone();
+        let st = self.server.state();
         assert!(
-            unhandled.is_empty(),
-            "the test API server could not answer Helm {}: {unhandled:#?}",
-            self.helm.version
+            st.store.unhandled.is_empty(),
+            "the test API server could not answer Helm {}: {:#?}",
+            self.helm.version,
+            st.store.unhandled
+        );
+        assert!(
+            st.store.warnings.is_empty(),
+            "the test API server dropped fields Helm {} sent: {:#?}",
+            self.helm.version,
+            st.store.warnings
         );
     }
 

@@ -44,6 +44,8 @@ pub struct Store {
     pub objects: BTreeMap<(String, String, String), Value>,
     /// `METHOD target: why` of every request the server could not answer.
     pub unhandled: Vec<String>,
+    /// The warnings kube-apiserver would have sent back (unknown fields dropped).
+    pub warnings: Vec<String>,
 }
 
 /// Records and prints a request the server does not serve, and answers it `code`.
@@ -348,7 +350,14 @@ pub(super) fn respond(
     let result = match verb {
         "get" => get(state, kind, &ns, name.as_deref().unwrap_or_default()),
         "list" => Ok(list(state, kind, &route, &query)),
-        "delete" => delete(state, kind, &ns, name.as_deref().unwrap_or_default(), &opts),
+        "delete" => delete(
+            state,
+            kind,
+            &ns,
+            name.as_deref().unwrap_or_default(),
+            &opts,
+            body,
+        ),
         _ => {
             let parsed = if content_type == protobuf::MEDIA_TYPE {
                 protobuf::decode(body)
@@ -493,11 +502,33 @@ fn delete(
     ns: &str,
     name: &str,
     opts: &Options,
+    body: &[u8],
 ) -> Result<Response, Response> {
     let object = state
         .object(kind, ns, name)
         .ok_or_else(|| not_found(kind, name))?;
-    if !opts.dry_run {
+    // client-go sends `DeleteOptions` as the body: `dryRun` and preconditions may be there.
+    let options: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let dry_run = opts.dry_run
+        || options["dryRun"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|v| v == "All"));
+    for field in ["uid", "resourceVersion"] {
+        if let Some(want) = options["preconditions"][field].as_str() {
+            if object["metadata"][field].as_str() != Some(want) {
+                return Err(status(
+                    409,
+                    "Conflict",
+                    format!(
+                        "Precondition failed: {field} in precondition: {want}, {field} in object meta: {}",
+                        object["metadata"][field].as_str().unwrap_or_default()
+                    ),
+                    json!({"name": name, "group": kind.group, "kind": kind.resource}),
+                ));
+            }
+        }
+    }
+    if !dry_run {
         state.remove(kind, ns, name);
     }
     Ok(json_response(
@@ -568,6 +599,7 @@ fn fold_string_data(kind: &ServedKind, object: &mut Value) {
 
 /// Refuses (`400` under `Strict`) or reports the fields of `object` its kind does not have.
 fn check_unknown(
+    state: &mut State,
     kind: &ServedKind,
     object: &Value,
     typed: &Value,
@@ -588,11 +620,13 @@ fn check_unknown(
         "Ignore" => Ok(()),
         _ => {
             use std::io::Write as _;
+            let name = object["metadata"]["name"].as_str().unwrap_or_default();
+            let warning = format!("{} {name}: {list}", kind.kind);
             let _ = writeln!(
                 std::io::stderr(),
-                "test API server: warning: {} {list} (dropped)",
-                kind.kind
+                "test API server: warning: {warning} (dropped)"
             );
+            state.store.warnings.push(warning);
             Ok(())
         }
     }
@@ -600,7 +634,12 @@ fn check_unknown(
 
 /// Decodes a request's object as its type (`400` when it does not decode), folding Secret
 /// `stringData` into `data` and checking for unknown fields.
-fn decode(kind: &ServedKind, mut object: Value, opts: &Options) -> Result<Value, Response> {
+fn decode(
+    state: &mut State,
+    kind: &ServedKind,
+    mut object: Value,
+    opts: &Options,
+) -> Result<Value, Response> {
     fold_string_data(kind, &mut object);
     let typed = (kind.decode)(object.clone()).map_err(|e| {
         bad_request(format!(
@@ -608,7 +647,7 @@ fn decode(kind: &ServedKind, mut object: Value, opts: &Options) -> Result<Value,
             kind.kind, kind.version, kind.kind
         ))
     })?;
-    check_unknown(kind, &object, &typed, opts)?;
+    check_unknown(state, kind, &object, &typed, opts)?;
     Ok(typed)
 }
 
@@ -919,7 +958,7 @@ fn create(
             "resourceVersion should not be set on objects to be created".into(),
         ));
     }
-    let mut object = decode(kind, object, opts)?;
+    let mut object = decode(state, kind, object, opts)?;
     let now = now();
     if kind.status {
         if let Some(m) = object.as_object_mut() {
@@ -992,7 +1031,7 @@ fn update(
         .get("managedFields")
         .filter(|v| !v.is_null())
         .cloned();
-    let mut object = decode(kind, object, opts)?;
+    let mut object = decode(state, kind, object, opts)?;
     let now = now();
     update_managers(kind, &old, &mut object, requested.as_ref(), opts, &now);
     commit(state, kind, ns, Some(&old), object, opts, &now)
@@ -1040,7 +1079,7 @@ fn patch_object(
     }
     check_identity(kind, ns, &mut object, Some(name))?;
     let requested = object["metadata"].get("managedFields").cloned();
-    let mut object = decode(kind, object, opts)?;
+    let mut object = decode(state, kind, object, opts)?;
     let now = now();
     update_managers(kind, &old, &mut object, requested.as_ref(), opts, &now);
     commit(state, kind, ns, Some(&old), object, opts, &now)
@@ -1086,7 +1125,7 @@ fn apply(
     // Unknown fields are judged on the configuration; whether required fields are there, on the
     // merged object below (a partial configuration need not decode on its own).
     if let Ok(typed) = (kind.decode)(config.clone()) {
-        check_unknown(kind, &config, &typed, opts)?;
+        check_unknown(state, kind, &config, &typed, opts)?;
     }
     let old = state.object(kind, ns, name);
     let mut object = old.clone().unwrap_or_else(|| {
@@ -1161,7 +1200,13 @@ fn apply(
         }
     }
     patch::apply_merge(&mut object, &config);
-    let mut object = decode(kind, object, opts)?;
+    // Unknown fields were judged on the configuration above; the stored object has none.
+    let merged = Options {
+        validation: "Ignore".into(),
+        manager: opts.manager.clone(),
+        ..*opts
+    };
+    let mut object = decode(state, kind, object, &merged)?;
     let now = now();
     let present = fields::field_set(&object, kind.status);
     for m in &mut managers {
