@@ -18,13 +18,15 @@ use support::{patch, protobuf, ApiServer};
 
 const NS: &str = "harbor";
 
-/// A runtime and a kube-rs client for `server`.
-fn client(server: &ApiServer, dir: &std::path::Path) -> (tokio::runtime::Runtime, kube::Client) {
+/// A server, and a runtime with a kube-rs client for it.
+fn start() -> (ApiServer, tokio::runtime::Runtime, kube::Client) {
+    let server = ApiServer::start();
+    let dir = tempfile::tempdir().expect("tempdir");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let path = server.kubeconfig(dir, NS);
+    let path = server.kubeconfig(dir.path(), NS);
     let kubeconfig = kube::config::Kubeconfig::read_from(&path).expect("kubeconfig");
     let client = rt.block_on(async {
         let config = kube::Config::from_custom_kubeconfig(
@@ -35,7 +37,7 @@ fn client(server: &ApiServer, dir: &std::path::Path) -> (tokio::runtime::Runtime
         .expect("config");
         kube::Client::try_from(config).expect("client")
     });
-    (rt, client)
+    (server, rt, client)
 }
 
 fn api_error(e: kube::Error) -> (u16, String) {
@@ -65,9 +67,7 @@ fn managed(object: &Value) -> Vec<(String, String, Value)> {
 
 #[test]
 fn discovery_and_version_are_what_a_client_reads() {
-    let server = ApiServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    let (rt, client) = client(&server, dir.path());
+    let (server, rt, client) = start();
     rt.block_on(async {
         let version = client.apiserver_version().await.expect("version");
         assert_eq!(
@@ -106,9 +106,7 @@ fn discovery_and_version_are_what_a_client_reads() {
 
 #[test]
 fn server_side_apply_owns_what_it_applies_and_removes_what_it_stops_applying() {
-    let server = ApiServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    let (rt, client) = client(&server, dir.path());
+    let (server, rt, client) = start();
     let api: Api<ConfigMap> = Api::namespaced(client, NS);
     rt.block_on(async {
         let apply = |data: Value| {
@@ -207,9 +205,7 @@ fn env_names(d: &Deployment) -> Vec<String> {
 
 #[test]
 fn server_side_apply_merges_keyed_lists_as_structured_merge_diff_does() {
-    let server = ApiServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    let (rt, client) = client(&server, dir.path());
+    let (_server, rt, client) = start();
     let api: Api<Deployment> = Api::namespaced(client, NS);
     rt.block_on(async {
         let pp = PatchParams::apply("helm");
@@ -275,9 +271,7 @@ fn server_side_apply_merges_keyed_lists_as_structured_merge_diff_does() {
 
 #[test]
 fn strategic_merge_patch_follows_merge_keys_and_directives() {
-    let server = ApiServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    let (rt, client) = client(&server, dir.path());
+    let (_server, rt, client) = start();
     let api: Api<Deployment> = Api::namespaced(client, NS);
     rt.block_on(async {
         let created: Deployment = serde_json::from_value(deployment(&[("A", "1"), ("B", "2")])).unwrap();
@@ -326,9 +320,7 @@ fn strategic_merge_patch_follows_merge_keys_and_directives() {
 
 #[test]
 fn merge_patch_and_update_keep_the_api_rules() {
-    let server = ApiServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    let (rt, client) = client(&server, dir.path());
+    let (_server, rt, client) = start();
     let api: Api<Secret> = Api::namespaced(client, NS);
     rt.block_on(async {
         let secret: Secret = serde_json::from_value(json!({
@@ -427,9 +419,7 @@ fn merge_patch_and_update_keep_the_api_rules() {
 
 #[test]
 fn dry_run_stores_nothing_and_strict_validation_refuses_unknown_fields() {
-    let server = ApiServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    let (rt, client) = client(&server, dir.path());
+    let (server, rt, client) = start();
     let api: Api<ConfigMap> = Api::namespaced(client, NS);
     rt.block_on(async {
         let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}, "data": {"x": "1"}});
@@ -584,9 +574,7 @@ fn protobuf_secret_bodies_decode_into_the_api_json() {
 
 #[test]
 fn unanswered_requests_are_recorded() {
-    let server = ApiServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    let (rt, client) = client(&server, dir.path());
+    let (server, rt, client) = start();
     rt.block_on(async {
         let api: Api<ConfigMap> = Api::namespaced(client.clone(), NS);
         let (code, _) = api

@@ -46,16 +46,6 @@ fn merge(target: &mut Value, changes: &Value) {
     }
 }
 
-fn ok_status(r: &Run) {
-    assert!(
-        r.status == 0 || r.status == 1,
-        "exit {}\nstdout:\n{}\nstderr:\n{}",
-        r.status,
-        r.stdout,
-        r.stderr
-    );
-}
-
 /// `preflight check -o json` against the cluster.
 fn check(cluster: &HelmCluster, extra: &[&str]) -> Run {
     let mut args = vec![
@@ -71,7 +61,7 @@ fn check(cluster: &HelmCluster, extra: &[&str]) -> Run {
     ];
     args.extend_from_slice(extra);
     let r = cluster.tool(&args);
-    ok_status(&r);
+    r.assert_judged();
     r
 }
 

@@ -308,6 +308,15 @@ pub fn by_kind(api_version: &str, kind: &str) -> Option<&'static ServedKind> {
         .find(|k| k.api_version() == api_version && k.kind == kind)
 }
 
+/// The kinds of one group version, or `None` when the server does not serve it.
+fn kinds_of(group: &str, version: &str) -> Option<Vec<&'static ServedKind>> {
+    let kinds: Vec<&ServedKind> = KINDS
+        .iter()
+        .filter(|k| k.group == group && k.version == version)
+        .collect();
+    (!kinds.is_empty()).then_some(kinds)
+}
+
 /// The group versions served, in discovery order (core first).
 fn group_versions() -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&str, &str)> = Vec::new();
@@ -408,13 +417,7 @@ fn groups() -> APIGroupList {
 }
 
 fn resources(group: &str, version: &str) -> Option<APIResourceList> {
-    let kinds: Vec<&ServedKind> = KINDS
-        .iter()
-        .filter(|k| k.group == group && k.version == version)
-        .collect();
-    if kinds.is_empty() {
-        return None;
-    }
+    let kinds = kinds_of(group, version)?;
     let mut resources = Vec::new();
     for k in kinds {
         resources.push(APIResource {
@@ -482,13 +485,7 @@ fn query_parameter(name: &str, description: &str, schema: &str) -> Value {
 /// delete, the collection path with get (list) and post, each tagged with the kind as
 /// kube-apiserver tags them.
 fn openapi_document(group: &str, version: &str) -> Option<Value> {
-    let kinds: Vec<&ServedKind> = KINDS
-        .iter()
-        .filter(|k| k.group == group && k.version == version)
-        .collect();
-    if kinds.is_empty() {
-        return None;
-    }
+    let kinds = kinds_of(group, version)?;
     let write_params = || {
         vec![
             query_parameter(

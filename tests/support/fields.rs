@@ -503,3 +503,25 @@ pub fn record_update(
         }),
     }
 }
+
+/// The managed fields of a new object written by `manager` (not an apply): it owns everything
+/// the object sets.
+pub fn set_created_by(
+    object: &mut Value,
+    manager: &str,
+    api_version: &str,
+    now: &str,
+    skip_status: bool,
+) {
+    let mut managers = Vec::new();
+    record_update(
+        &mut managers,
+        manager,
+        api_version,
+        now,
+        None,
+        object,
+        skip_status,
+    );
+    set_managers(object, &managers);
+}

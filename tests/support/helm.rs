@@ -63,7 +63,7 @@ pub const KUBECTL: &str = "HARBOR_UPGRADE_TEST_KUBECTL";
 fn binary(var: &str, name: &str) -> Result<PathBuf, String> {
     let value = std::env::var_os(var)
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| format!("{var} is not set (`.ci/run` fetches Helm and sets it)"))?;
+        .ok_or_else(|| format!("{var} is not set (`.ci/run` fetches the binary and sets it)"))?;
     let mut path = PathBuf::from(value);
     if path.is_dir() {
         path = path.join(name);
@@ -122,18 +122,7 @@ impl Helm {
         env: &[(&str, &str)],
         args: &[&str],
     ) -> HelmRun {
-        let mut cmd = Command::new(&self.bin);
-        sealed(&mut cmd, server, home);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        cmd.args(args);
-        let out = cmd.output().expect("run helm");
-        HelmRun {
-            status: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        run_sealed(&self.bin, server, home, env, args)
     }
 }
 
@@ -144,10 +133,25 @@ pub fn kubectl() -> Result<PathBuf, String> {
 
 /// Runs kubectl with `args` against `server`, sealed like Helm.
 pub fn run_kubectl(kubectl: &Path, server: &ApiServer, home: &Path, args: &[&str]) -> HelmRun {
-    let mut cmd = Command::new(kubectl);
+    run_sealed(kubectl, server, home, &[], args)
+}
+
+fn run_sealed(
+    program: &Path,
+    server: &ApiServer,
+    home: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> HelmRun {
+    let mut cmd = Command::new(program);
     sealed(&mut cmd, server, home);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
     cmd.args(args);
-    let out = cmd.output().expect("run kubectl");
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
     HelmRun {
         status: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -156,17 +156,13 @@ impl State {
         let old = self.object(kind, &namespace, &name);
         let now = now();
         stamp(self, kind, old.as_ref(), &mut object, &now);
-        let mut managers = Vec::new();
-        fields::record_update(
-            &mut managers,
+        fields::set_created_by(
+            &mut object,
             "test-fixture",
             &kind.api_version(),
             &now,
-            None,
-            &object,
             kind.status,
         );
-        fields::set_managers(&mut object, &managers);
         self.save(kind, &namespace, &name, object);
     }
 
@@ -377,36 +373,17 @@ pub(super) fn respond(
                     return unhandled(state, method, target, 415, &why);
                 }
             };
+            let name = name.as_deref().unwrap_or_default();
             match verb {
                 "create" => create(state, kind, &ns, parsed, &opts),
-                "update" => update(
-                    state,
-                    kind,
-                    &ns,
-                    name.as_deref().unwrap_or_default(),
-                    parsed,
-                    &opts,
-                ),
+                "update" => update(state, kind, &ns, name, parsed, &opts),
                 _ => match content_type.as_str() {
-                    "application/apply-patch+yaml" => apply(
-                        state,
-                        kind,
-                        &ns,
-                        name.as_deref().unwrap_or_default(),
-                        parsed,
-                        &opts,
-                    ),
+                    "application/apply-patch+yaml" => apply(state, kind, &ns, name, parsed, &opts),
                     "application/merge-patch+json"
                     | "application/strategic-merge-patch+json"
-                    | "application/json-patch+json" => patch_object(
-                        state,
-                        kind,
-                        &ns,
-                        name.as_deref().unwrap_or_default(),
-                        &content_type,
-                        &parsed,
-                        &opts,
-                    ),
+                    | "application/json-patch+json" => {
+                        patch_object(state, kind, &ns, name, &content_type, &parsed, &opts)
+                    }
                     other => {
                         let why = format!("a patch of type `{other}`");
                         return unhandled(state, method, target, 415, &why);
@@ -965,17 +942,13 @@ fn create(
             m.remove("status");
         }
     }
-    let mut managers = Vec::new();
-    fields::record_update(
-        &mut managers,
+    fields::set_created_by(
+        &mut object,
         &opts.manager,
         &kind.api_version(),
         &now,
-        None,
-        &object,
         kind.status,
     );
-    fields::set_managers(&mut object, &managers);
     commit(state, kind, ns, None, object, opts, &now)
 }
 
