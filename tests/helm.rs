@@ -87,7 +87,7 @@ fn install_upgrade_rollback(major: u32, test: &str) {
     let second = values(
         &cluster,
         "upgrade.yaml",
-        &json!({"harborAdminPassword": "Upgr4ded-Adm1n-Pw"}),
+        &json!({"harborAdminPassword": "Upgr4ded-Adm1n-Pw", "jobservice": {"secret": "sh0rt-j0bs3cret"}}),
     );
     cluster.deploy("install", "harbor", FROM, &[&first]);
     let installed = cluster.assert_stored_as_rendered("harbor");
@@ -124,6 +124,12 @@ fn install_upgrade_rollback(major: u32, test: &str) {
         r.stderr
     );
     assert_eq!(r.json()["upgrade"]["from"], "2.10.2", "{}", r.stdout);
+    // Judged on revision 2's values: only they set a 15-character `jobservice.secret`.
+    let short = r.findings("secret-length");
+    assert_eq!(short.len(), 1, "{}", r.stdout);
+    assert_eq!(short[0]["valuesPath"], "jobservice.secret");
+    assert_eq!(short[0]["location"]["file"], "helm://harbor/harbor/values");
+    assert!(!r.stdout.contains("sh0rt-j0bs3cret") && !r.stderr.contains("sh0rt-j0bs3cret"));
     assert!(r.findings("secret-key-changed").is_empty(), "{}", r.stdout);
     assert_no_secret(&r);
 
