@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use support::harbor::{
     assert_no_secret, deployed_values, ADMIN_PASSWORD, CORE_SECRET, NS, SECRET_KEY,
 };
-use support::helm::{yaml_documents, HelmCluster};
+use support::helm::{manifest_section, yaml_documents, HelmCluster};
 
 const FROM: &str = "1.12.4";
 const TO: &str = "1.14.2";
@@ -429,15 +429,10 @@ fn helm3_configmap_driver_writes_release_configmaps() {
 
 // -----------------------------------------------------------------------------------------------
 
-/// The `secret` of the `harbor-core` Secret in a rendered manifest: `helm template`'s output, or
-/// the `MANIFEST:` section of `helm install|upgrade --dry-run`.
+/// The `secret` of the `harbor-core` Secret in what `helm template` or `helm upgrade --dry-run`
+/// printed.
 fn rendered_core_secret(output: &str) -> String {
-    let manifest = output
-        .split_once("\nMANIFEST:\n")
-        .map_or(output, |(_, m)| m);
-    let manifest = manifest
-        .split_once("\nNOTES:\n")
-        .map_or(manifest, |(m, _)| m);
+    let manifest = manifest_section(output);
     yaml_documents(manifest)
         .into_iter()
         .find(|d| d["kind"] == "Secret" && d["metadata"]["name"] == "harbor-core")

@@ -199,6 +199,17 @@ pub fn chart(version: &str) -> Result<PathBuf, String> {
     }
 }
 
+/// The manifest in Helm's output: all of `helm template`'s, the `MANIFEST:` section of
+/// `helm install|upgrade --dry-run` (up to `NOTES:`).
+pub fn manifest_section(output: &str) -> &str {
+    let manifest = output
+        .split_once("\nMANIFEST:\n")
+        .map_or(output, |(_, m)| m);
+    manifest
+        .split_once("\nNOTES:\n")
+        .map_or(manifest, |(m, _)| m)
+}
+
 /// The documents of a YAML stream (a manifest as `helm template` or `helm get manifest` prints
 /// it) as JSON, read with the tool's own YAML reader.
 pub fn yaml_documents(text: &str) -> Vec<Value> {
