@@ -646,3 +646,30 @@ fn kubectl_server_side_apply_round_trips() {
         server.state().store.unhandled
     );
 }
+
+#[test]
+fn fixtures_put_into_the_store_are_served_like_written_ones() {
+    let (server, rt, client) = start();
+    let record: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": "sh.helm.release.v1.harbor.v1", "namespace": NS,
+                     "labels": {"owner": "helm", "name": "harbor", "status": "deployed", "version": "1"}},
+        "data": {"release": "H4sI"},
+    }))
+    .unwrap();
+    server.state().put_configmap(&record);
+    let api: Api<ConfigMap> = Api::namespaced(client, NS);
+    let found = rt
+        .block_on(api.list(
+            &kube::api::ListParams::default().labels("owner=helm,name=harbor,status=deployed"),
+        ))
+        .expect("list");
+    assert_eq!(found.items.len(), 1);
+    let meta = &found.items[0].metadata;
+    assert!(
+        meta.uid.is_some() && meta.resource_version.is_some() && meta.creation_timestamp.is_some()
+    );
+    let none = rt
+        .block_on(api.list(&kube::api::ListParams::default().labels("owner=helm,status!=deployed")))
+        .expect("list");
+    assert!(none.items.is_empty());
+}

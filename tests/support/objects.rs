@@ -133,6 +133,12 @@ impl State {
             .collect()
     }
 
+    /// Adds or replaces a `ConfigMap` (a Helm release record of the `configmap` driver, say),
+    /// stamped like the API server does.
+    pub fn put_configmap(&mut self, configmap: &k8s_openapi::api::core::v1::ConfigMap) {
+        self.put_object(json_of(configmap));
+    }
+
     /// Adds or replaces an object of any served kind (its `apiVersion` and `kind` say which),
     /// stamped like the API server does, as a test's fixture.
     pub fn put_object(&mut self, mut object: Value) {
