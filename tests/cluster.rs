@@ -25,23 +25,13 @@ fn check(server: &ApiServer, s: &Scratch, extra: &[&str]) -> Run {
     run_with(&kubeconfig, s.path(), &args)
 }
 
-fn ok_status(r: &Run) {
-    assert!(
-        r.status == 0 || r.status == 1,
-        "exit {}\nstdout:\n{}\nstderr:\n{}",
-        r.status,
-        r.stdout,
-        r.stderr
-    );
-}
-
 #[test]
 fn auto_detects_the_release_and_reads_only_its_namespace() {
     let (server, s) = standard();
     // A supported hop from the deployed 2.8.4; without `--to` the newest release is the target,
     // which is rightly an `upgrade-path-skip` error.
     let r = check(&server, &s, &["--to", "2.10.2"]);
-    ok_status(&r);
+    r.assert_judged();
     assert!(
         r.stderr
             .contains("read release `harbor` revision 2 (chart 1.12.4, Harbor 2.8.4)"),
@@ -115,7 +105,7 @@ fn names_the_release_with_release_and_namespace_flags() {
             "json",
         ],
     );
-    ok_status(&r);
+    r.assert_judged();
     assert!(server
         .requests()
         .iter()
@@ -246,7 +236,7 @@ fn changed_secret_key_in_the_new_values() {
 
     // `--reuse-values` keeps the release's values under the new ones: nothing changes.
     let r = check(&server, &s, &[&values, "--reuse-values"]);
-    ok_status(&r);
+    r.assert_judged();
     assert!(r.findings("secret-key-changed").is_empty(), "{}", r.stdout);
     assert!(
         r.findings("database-password-changed").is_empty(),

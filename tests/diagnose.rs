@@ -12,13 +12,7 @@ fn diagnose(fixture: &str, extra: &[&str]) -> Run {
     let mut args = vec!["diagnose", "--logs", path.as_str(), "-o", "json"];
     args.extend_from_slice(extra);
     let r = run(&args);
-    assert!(
-        r.status == 0 || r.status == 1,
-        "exit {}\nstdout:\n{}\nstderr:\n{}",
-        r.status,
-        r.stdout,
-        r.stderr
-    );
+    r.assert_judged();
     r
 }
 

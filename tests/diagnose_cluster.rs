@@ -135,13 +135,7 @@ fn diagnose(server: &ApiServer, s: &Scratch, extra: &[&str]) -> Run {
     let mut args = vec!["diagnose", "--output=json"];
     args.extend_from_slice(extra);
     let r = run_with(&kubeconfig, s.path(), &args);
-    assert!(
-        r.status == 0 || r.status == 1,
-        "exit {}\nstdout:\n{}\nstderr:\n{}",
-        r.status,
-        r.stdout,
-        r.stderr
-    );
+    r.assert_judged();
     r
 }
 

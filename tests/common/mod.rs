@@ -96,6 +96,18 @@ pub struct Run {
 }
 
 impl Run {
+    /// Panics with the output unless the tool did its job: exit status 0 (nothing to report at
+    /// `--fail-on`) or 1 (findings), not 2 (it could not judge).
+    pub fn assert_judged(&self) {
+        assert!(
+            self.status == 0 || self.status == 1,
+            "exit {}\nstdout:\n{}\nstderr:\n{}",
+            self.status,
+            self.stdout,
+            self.stderr
+        );
+    }
+
     /// The JSON document on stdout.
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
@@ -168,13 +180,7 @@ pub fn check_values(values: &str, extra: &[&str]) -> Run {
     }
     args.extend_from_slice(extra);
     let r = run(&args);
-    assert!(
-        r.status == 0 || r.status == 1,
-        "exit {}:\nstdout:\n{}\nstderr:\n{}",
-        r.status,
-        r.stdout,
-        r.stderr
-    );
+    r.assert_judged();
     r
 }
 

@@ -1,12 +1,17 @@
 //! A Kubernetes API server for tests, on 127.0.0.1 with an ephemeral port, speaking HTTPS with
 //! a CA made for each server (rcgen), serving real Kubernetes JSON (k8s-openapi objects
-//! serialised) for Secrets, Deployments and Pods of any namespace, with label selectors,
-//! `create` and `update` of Secrets, RBAC refusals (`403` with a Kubernetes `Status`) on chosen
-//! verbs and resources, and broken behaviours: `401` for every request, a bare `404` page, a
-//! body that is not JSON, and a server that accepts connections and never answers.
+//! serialised). It answers what the tool and real Helm 3 and Helm 4 ask of a cluster:
+//! discovery, `/version` and `/openapi/v3` (`discovery.rs`); objects of every kind the Harbor chart
+//! renders, by namespace, with label and field selectors, create, update, delete, merge,
+//! strategic-merge and JSON patches and server-side apply with managed fields (`objects.rs`,
+//! `fields.rs`, `patch.rs`); pod exec, logs and node Leases (`exec.rs`, `logs.rs`, `lease.rs`);
+//! RBAC refusals (`403` with a Kubernetes `Status`) on chosen verbs and resources; and broken
+//! behaviours: `401` for every request, a bare `404` page, a body that is not JSON, and a
+//! server that accepts connections and never answers. `helm.rs` runs real Helm against it.
 //!
 //! It records every request line so tests can check what was asked (never Secrets across
-//! namespaces). The kubeconfig it writes names only 127.0.0.1.
+//! namespaces), and every request it could not answer. The kubeconfig it writes names only
+//! 127.0.0.1.
 #![allow(dead_code)]
 // A test fixture: one long routing function reads better than many small ones.
 #![allow(
@@ -15,10 +20,16 @@
     clippy::assigning_clones
 )]
 
+pub mod discovery;
 pub mod exec;
+pub mod fields;
 pub mod harbor;
+pub mod helm;
 pub mod lease;
 pub mod logs;
+pub mod objects;
+pub mod patch;
+pub mod protobuf;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -73,6 +84,8 @@ pub struct State {
     pub requests: Vec<String>,
     /// Nodes, clocks and mounted keys behind exec and the node Leases (`exec.rs`, `lease.rs`).
     pub sim: exec::Sim,
+    /// Objects of every other kind, and the requests nobody answered (`objects.rs`).
+    pub store: objects::Store,
     next_version: u64,
 }
 
@@ -413,13 +426,6 @@ pub fn selector_matches(selector: &str, labels: Option<&BTreeMap<String, String>
     })
 }
 
-fn list(kind: &str, api_version: &str, items: Vec<Value>) -> Response {
-    json_response(
-        200,
-        &json!({"kind": kind, "apiVersion": api_version, "metadata": {"resourceVersion": "1"}, "items": items}),
-    )
-}
-
 fn respond(
     state: &mut State,
     method: &str,
@@ -451,188 +457,15 @@ fn respond(
         return status(401, "Unauthorized", "Unauthorized".into(), json!({}));
     }
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let selector = query
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("labelSelector="))
-        .map(percent_decode)
-        .unwrap_or_default();
+    let host = headers.get("host").map_or("127.0.0.1", String::as_str);
+    if let Some(response) = discovery::respond(method, path, host) {
+        return response;
+    }
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    // (namespace or none, resource, name)
-    let (namespace, resource, name, api_version) = match segments.as_slice() {
-        ["api", "v1", "namespaces", ns, "pods", pod, "log"] => {
-            return logs::respond(state, ns, pod, query)
-        }
-        ["api", "v1", "namespaces", ns, res] => (Some(*ns), *res, None, "v1"),
-        ["api", "v1", "namespaces", ns, res, name] => (Some(*ns), *res, Some(*name), "v1"),
-        ["apis", "apps", "v1", "namespaces", ns, res] => (Some(*ns), *res, None, "apps/v1"),
-        ["apis", "apps", "v1", "namespaces", ns, res, name] => {
-            (Some(*ns), *res, Some(*name), "apps/v1")
-        }
-        ["api", "v1", res] => (None, *res, None, "v1"),
-        ["apis", "apps", "v1", res] => (None, *res, None, "apps/v1"),
-        _ => {
-            return status(
-                404,
-                "NotFound",
-                "the server could not find the requested resource".into(),
-                json!({}),
-            )
-        }
-    };
-    let verb = match (method, name) {
-        ("GET", Some(_)) => "get",
-        ("GET", None) => "list",
-        ("POST", _) => "create",
-        ("PUT", _) => "update",
-        ("DELETE", _) => "delete",
-        _ => "unknown",
-    };
-    let ns = namespace.unwrap_or("");
-    let denied = state.forbidden.iter().any(|(v, r, n)| {
-        v == verb && r == resource && n.as_deref().is_none_or(|n| Some(n) == name)
-    });
-    if denied {
-        let group = if api_version == "apps/v1" { "apps" } else { "" };
-        let what = name.map_or(String::new(), |n| {
-            format!("{resource} \"{n}\" is forbidden: ")
-        });
-        return status(
-            403,
-            "Forbidden",
-            format!("{what}User \"system:serviceaccount:harbor:tester\" cannot {verb} resource \"{resource}\" in API group \"{group}\" in the namespace \"{ns}\""),
-            json!({"name": name.unwrap_or(""), "kind": resource}),
-        );
+    if let ["api", "v1", "namespaces", ns, "pods", pod, "log"] = segments.as_slice() {
+        return logs::respond(state, ns, pod, query);
     }
-    let not_found = |resource: &str, name: &str| {
-        status(
-            404,
-            "NotFound",
-            format!("{resource} \"{name}\" not found"),
-            json!({"name": name, "kind": resource}),
-        )
-    };
-    match (resource, verb) {
-        ("secrets", "get") => {
-            let name = name.unwrap_or_default();
-            match state.secrets.get(&(ns.to_string(), name.to_string())) {
-                Some(s) => json_response(200, &serde_json::to_value(s).expect("secret")),
-                None => not_found("secrets", name),
-            }
-        }
-        ("secrets", "list") => {
-            let items = state
-                .secrets
-                .iter()
-                .filter(|((n, _), s)| {
-                    (namespace.is_none() || n == ns)
-                        && selector_matches(&selector, s.metadata.labels.as_ref())
-                })
-                .map(|(_, s)| serde_json::to_value(s).expect("secret"))
-                .collect();
-            list("SecretList", "v1", items)
-        }
-        ("secrets", "create") => {
-            let Ok(mut secret) = serde_json::from_slice::<Secret>(body) else {
-                return status(400, "BadRequest", "invalid Secret".into(), json!({}));
-            };
-            secret.metadata.namespace = Some(ns.to_string());
-            let key = (
-                ns.to_string(),
-                secret.metadata.name.clone().unwrap_or_default(),
-            );
-            if state.secrets.contains_key(&key) {
-                return status(
-                    409,
-                    "AlreadyExists",
-                    format!("secrets \"{}\" already exists", key.1),
-                    json!({"name": key.1, "kind": "secrets"}),
-                );
-            }
-            if secret.metadata.resource_version.is_some() {
-                return status(
-                    400,
-                    "BadRequest",
-                    "resourceVersion should not be set on objects to be created".into(),
-                    json!({}),
-                );
-            }
-            decode_string_data(&mut secret);
-            state.put_secret(secret);
-            let stored = &state.secrets[&key];
-            json_response(201, &serde_json::to_value(stored).expect("secret"))
-        }
-        ("secrets", "update") => {
-            let Ok(mut secret) = serde_json::from_slice::<Secret>(body) else {
-                return status(400, "BadRequest", "invalid Secret".into(), json!({}));
-            };
-            let name = name.unwrap_or_default().to_string();
-            let key = (ns.to_string(), name.clone());
-            let Some(current) = state.secrets.get(&key) else {
-                return not_found("secrets", &name);
-            };
-            if secret.metadata.resource_version.is_some()
-                && secret.metadata.resource_version != current.metadata.resource_version
-            {
-                return status(409, "Conflict", format!("Operation cannot be fulfilled on secrets \"{name}\": the object has been modified"), json!({}));
-            }
-            secret.metadata.uid = current.metadata.uid.clone();
-            secret.metadata.creation_timestamp = current.metadata.creation_timestamp.clone();
-            secret.metadata.namespace = Some(ns.to_string());
-            decode_string_data(&mut secret);
-            state.put_secret(secret);
-            json_response(
-                200,
-                &serde_json::to_value(&state.secrets[&key]).expect("secret"),
-            )
-        }
-        ("deployments", "list") => {
-            let items = state
-                .deployments
-                .iter()
-                .filter(|((n, _), d)| {
-                    (namespace.is_none() || n == ns)
-                        && selector_matches(&selector, d.metadata.labels.as_ref())
-                })
-                .map(|(_, d)| serde_json::to_value(d).expect("deployment"))
-                .collect();
-            list("DeploymentList", "apps/v1", items)
-        }
-        ("deployments", "get") => {
-            let name = name.unwrap_or_default();
-            match state.deployments.get(&(ns.to_string(), name.to_string())) {
-                Some(d) => json_response(200, &serde_json::to_value(d).expect("deployment")),
-                None => not_found("deployments.apps", name),
-            }
-        }
-        ("pods", "list") => {
-            let items = state
-                .pods
-                .iter()
-                .filter(|((n, _), p)| {
-                    (namespace.is_none() || n == ns)
-                        && selector_matches(&selector, p.metadata.labels.as_ref())
-                })
-                .map(|(_, p)| serde_json::to_value(p).expect("pod"))
-                .collect();
-            list("PodList", "v1", items)
-        }
-        _ => status(
-            405,
-            "MethodNotAllowed",
-            format!("{verb} of {resource} is not served by the test server"),
-            json!({}),
-        ),
-    }
-}
-
-/// The API server folds `stringData` into `data`.
-fn decode_string_data(secret: &mut Secret) {
-    if let Some(string_data) = secret.string_data.take() {
-        let data = secret.data.get_or_insert_with(BTreeMap::new);
-        for (k, v) in string_data {
-            data.insert(k, ByteString(v.into_bytes()));
-        }
-    }
+    objects::respond(state, method, target, headers, body)
 }
 
 // ---------------------------------------------------------------------------------------------
