@@ -363,7 +363,7 @@ fn rules_and_explain() {
     let r = run(&["preflight", "rules", "-o", "json"]);
     assert_eq!(r.status, 0);
     let json: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
-    assert_eq!(json["rules"].as_array().map(Vec::len), Some(53));
+    assert_eq!(json["rules"].as_array().map(Vec::len), Some(55));
     let r = run(&["preflight", "explain", "token-key-not-pkcs1"]);
     assert_eq!(r.status, 0);
     assert!(r.stdout.contains("RSA PRIVATE KEY"));
@@ -373,6 +373,25 @@ fn rules_and_explain() {
         r.stderr.contains("did you mean `token-pair-mismatch`"),
         "{}",
         r.stderr
+    );
+}
+
+#[test]
+// Rule IDs copied from a heading or typed in capitals were refused, and `placeholder`, which every
+// report with a `${VAR}` lists under skipped, had no documentation.
+fn explain_takes_ids_case_insensitively_and_knows_placeholder() {
+    let r = run(&["preflight", "explain", "Token-Key-Rotates"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("token-key-rotates\n"), "{}", r.stdout);
+    let r = run(&["preflight", "explain", "placeholder"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("deploy-time placeholder"), "{}", r.stdout);
+    let r = run(&["preflight", "explain", "TOKEN-KEY-CHANGED"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("crypto/rsa: verification error"),
+        "{}",
+        r.stdout
     );
 }
 

@@ -257,6 +257,43 @@ fn changed_secret_key_in_the_new_values() {
 }
 
 #[test]
+// Values that pin another token pair than the one in the live `harbor-core` Secret switch the
+// signing key during the rollout; the cluster's Secret is the running pair.
+fn token_key_changed_against_the_live_core_secret() {
+    let (server, s) = standard();
+    let pinned = |k: &str, c: &str| {
+        format!(
+            "core:\n  replicas: 3\n  tokenKey: |\n{}  tokenCert: |\n{}",
+            common::indent(&key(k), 4),
+            common::indent(&key(c), 4)
+        )
+    };
+    let values = s.write(
+        "values.yaml",
+        pinned("other-rsa2048.key", "other-rsa2048.crt"),
+    );
+    let r = check(&server, &s, &[&values, "--to", "2.10.2", "--skip-clock"]);
+    ok_status(&r);
+    let f = r.findings("token-key-changed");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert!(
+        f[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Secret `harbor-core`"),
+        "{}",
+        f[0]
+    );
+    assert_eq!(f[0]["location"]["file"], values.as_str());
+    assert_no_secret(&r);
+
+    let same = s.write("same.yaml", pinned("rsa2048.key", "rsa2048.crt"));
+    let r = check(&server, &s, &[&same, "--to", "2.10.2", "--skip-clock"]);
+    ok_status(&r);
+    assert!(r.findings("token-key-changed").is_empty(), "{}", r.stdout);
+}
+
+#[test]
 fn tls_secret_not_issued_by_its_ca() {
     let server = ApiServer::start();
     let mut config = deployed_values();

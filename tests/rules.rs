@@ -254,6 +254,66 @@ fn the_live_core_secret_gets_the_same_token_checks() {
     }
 }
 
+#[test]
+// The 2.8.4 → 2.10.2 report: values pinned a token pair other than the running one with three core
+// replicas, `preflight check` said nothing, and the rollout switched keys mid-way
+// (`crypto/rsa: verification error`).
+fn token_key_changed_when_the_values_pin_another_pair_than_the_live_secret() {
+    let s = Scratch::new();
+    let live = s.write(
+        "live.yaml",
+        secret_manifest(
+            "harbor-core",
+            &[
+                ("tls.key", key("rsa2048.key").as_bytes()),
+                ("tls.crt", key("rsa2048.crt").as_bytes()),
+            ],
+        ),
+    );
+    let values = format!(
+        "{}  replicas: 3\n",
+        token_values("other-rsa2048.key", "other-rsa2048.crt")
+    );
+    let r = check_values(&values, &["--secret", &live, "--to", "2.10.2"]);
+    let f = r.findings("token-key-changed");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["severity"], "warning");
+    assert_eq!(f[0]["valuesPath"], "core.tokenKey");
+    assert_eq!(f[0]["location"]["line"], 2, "{}", f[0]);
+    let notes = f[0]["notes"].to_string();
+    assert!(notes.contains("`core.replicas` is 3"), "{notes}");
+    assert!(notes.contains("crypto/rsa: verification error"), "{notes}");
+    assert!(
+        notes.contains("pods of Deployment `harbor-core` not yet replaced keep"),
+        "{notes}"
+    );
+    assert!(f[0]["help"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("core.replicas: 1"));
+    let text = format!("{}{}", r.stdout, r.stderr);
+    assert!(!text.contains(key("other-rsa2048.key").lines().nth(3).unwrap()));
+
+    // The same pair, even with the key in PKCS#8 form and another certificate of it, is no change.
+    for (k, c) in [
+        ("rsa2048.key", "rsa2048.crt"),
+        ("rsa2048-pkcs8.key", "rsa2048-chain.crt"),
+    ] {
+        let r = check_values(
+            &format!("{}  replicas: 3\n", token_values(k, c)),
+            &["--secret", &live, "--to", "2.10.2"],
+        );
+        assert!(!has(&r, "token-key-changed"), "{k}: {}", r.stdout);
+    }
+    // Nothing to compare with: no finding, and no note when no Secret was given at all.
+    let r = check_values(&values, &["--to", "2.10.2"]);
+    assert!(!has(&r, "token-key-changed"), "{}", r.stdout);
+    assert!(r.skipped("token-key-changed").is_empty(), "{}", r.stdout);
+    // A target that predates `core.tokenKey` ignores it: `token-key-ignored` says so instead.
+    let r = check_values(&values, &["--secret", &live, "--to", "1.9.5"]);
+    assert!(!has(&r, "token-key-changed"), "{}", r.stdout);
+}
+
 // ---- inter-component secrets and stored-data keys ---------------------------------------------
 
 #[test]
