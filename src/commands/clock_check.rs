@@ -104,7 +104,12 @@ async fn measure(
             }
             known
         }
-        Ok(None) => None,
+        Ok(None) => {
+            let why = cluster::sql_driver_error()
+                .unwrap_or_else(|| cluster::no_release_record(&release, &cluster.namespace));
+            eprintln!("note: {why}: judging with the limits of Harbor before 2.11");
+            None
+        }
         Err(e) if e.forbidden().is_some() => {
             cluster::deny(
                 &mut facts,

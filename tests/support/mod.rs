@@ -1,6 +1,7 @@
 //! A Kubernetes API server for tests, on 127.0.0.1 with an ephemeral port, speaking HTTPS with
 //! a CA made for each server (rcgen), serving real Kubernetes JSON (k8s-openapi objects
-//! serialised) for Secrets, Deployments and Pods of any namespace, with label selectors,
+//! serialised) for Secrets, Deployments and Pods of any namespace (and ConfigMaps, for Helm's
+//! `configmap` storage driver), with label selectors,
 //! `create` and `update` of Secrets, RBAC refusals (`403` with a Kubernetes `Status`) on chosen
 //! verbs and resources, and broken behaviours: `401` for every request, a bare `404` page, a
 //! body that is not JSON, and a server that accepts connections and never answers.
@@ -30,7 +31,7 @@ use std::thread::JoinHandle;
 
 use base64::Engine as _;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Pod, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ManagedFieldsEntry, ObjectMeta, Time};
 use k8s_openapi::ByteString;
 use serde_json::{json, Value};
@@ -63,6 +64,8 @@ pub struct State {
     pub deployments: BTreeMap<(String, String), Deployment>,
     /// Pods by (namespace, name).
     pub pods: BTreeMap<(String, String), Pod>,
+    /// ConfigMaps by (namespace, name): `list` and `get` only (Helm's `configmap` driver).
+    pub config_maps: BTreeMap<(String, String), ConfigMap>,
     /// Container logs (see `logs.rs`).
     pub logs: logs::Logs,
     /// Behaviour.
@@ -112,6 +115,16 @@ impl State {
             deployment.metadata.name.clone().unwrap_or_default(),
         );
         self.deployments.insert(key, deployment);
+    }
+
+    /// Adds a ConfigMap.
+    pub fn put_config_map(&mut self, mut map: ConfigMap) {
+        self.stamp(&mut map.metadata);
+        let key = (
+            map.metadata.namespace.clone().unwrap_or_default(),
+            map.metadata.name.clone().unwrap_or_default(),
+        );
+        self.config_maps.insert(key, map);
     }
 
     /// Adds a Pod.
@@ -585,6 +598,25 @@ fn respond(
                 &serde_json::to_value(&state.secrets[&key]).expect("secret"),
             )
         }
+        ("configmaps", "list") => {
+            let items = state
+                .config_maps
+                .iter()
+                .filter(|((n, _), m)| {
+                    (namespace.is_none() || n == ns)
+                        && selector_matches(&selector, m.metadata.labels.as_ref())
+                })
+                .map(|(_, m)| serde_json::to_value(m).expect("configmap"))
+                .collect();
+            list("ConfigMapList", "v1", items)
+        }
+        ("configmaps", "get") => {
+            let name = name.unwrap_or_default();
+            match state.config_maps.get(&(ns.to_string(), name.to_string())) {
+                Some(m) => json_response(200, &serde_json::to_value(m).expect("configmap")),
+                None => not_found("configmaps", name),
+            }
+        }
         ("deployments", "list") => {
             let items = state
                 .deployments
@@ -764,6 +796,39 @@ pub fn helm_release_secret(
             "release".to_string(),
             ByteString(payload.into_bytes()),
         )])),
+        ..Default::default()
+    }
+}
+
+/// The same record as `helm_release_secret`, as Helm's `configmap` storage driver
+/// (`HELM_DRIVER=configmap`) writes it: a ConfigMap whose `data.release` is the base64 text.
+pub fn helm_release_config_map(
+    namespace: &str,
+    release: &str,
+    revision: u64,
+    status: &str,
+    chart_version: &str,
+    app_version: &str,
+    config: &Value,
+) -> ConfigMap {
+    let secret = helm_release_secret(
+        namespace,
+        release,
+        revision,
+        status,
+        chart_version,
+        app_version,
+        config,
+    );
+    let payload = secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get("release"))
+        .map(|p| String::from_utf8(p.0.clone()).expect("base64 text"))
+        .expect("payload");
+    ConfigMap {
+        metadata: secret.metadata,
+        data: Some(BTreeMap::from([("release".to_string(), payload)])),
         ..Default::default()
     }
 }
