@@ -497,3 +497,103 @@ fn bad_chart_input_is_an_error_naming_the_path() {
         assert!(!r.stderr.contains("panicked"));
     }
 }
+
+/// Real Helm for the tests that compare with it: `HARBOR_UPGRADE_TEST_HELM4`, else
+/// `HARBOR_UPGRADE_TEST_HELM3`; `None` (with the reason printed) when neither names a file.
+fn real_helm(test: &str) -> Option<std::path::PathBuf> {
+    let found = ["HARBOR_UPGRADE_TEST_HELM4", "HARBOR_UPGRADE_TEST_HELM3"]
+        .iter()
+        .filter_map(std::env::var_os)
+        .map(std::path::PathBuf::from)
+        .find(|p| p.is_file());
+    if found.is_none() {
+        common::skip(&format!(
+            "{test}: neither HARBOR_UPGRADE_TEST_HELM4 nor HARBOR_UPGRADE_TEST_HELM3 names a Helm binary"
+        ));
+    }
+    found
+}
+
+/// The packaged chart of a release in `../shared/harbor-helm`, when present.
+fn shared_chart(test: &str, version: &str) -> Option<std::path::PathBuf> {
+    let tgz = root().join(format!(
+        "../shared/harbor-helm/{version}/harbor-{version}.tgz"
+    ));
+    if !tgz.is_file() {
+        common::skip(&format!("{test}: {} is absent", tgz.display()));
+        return None;
+    }
+    Some(tgz)
+}
+
+#[test]
+// `secret-not-string` claimed renders Helm never makes; its messages must say what `helm template`
+// of the real chart says or writes.
+fn secret_not_string_matches_what_real_helm_renders() {
+    use base64::Engine as _;
+    let test = "secret_not_string_matches_what_real_helm_renders";
+    let (Some(helm), Some(chart)) = (real_helm(test), shared_chart(test, "1.14.2")) else {
+        return;
+    };
+    let s = Scratch::new();
+    let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+    // (values, what Helm prints on failure or writes into the manifests)
+    let cases: &[(&str, Result<String, &str>)] = &[
+        (
+            "secretKey: 1234567890123456\n",
+            Err("wrong type for value; expected string; got float64"),
+        ),
+        ("secretKey: ~\n", Err("invalid value; expected string")),
+        (
+            "core:\n  secret: true\n",
+            Err("wrong type for value; expected string; got bool"),
+        ),
+        (
+            "harborAdminPassword: {a: 1}\n",
+            Err("wrong type for value; expected string; got map[string]interface {}"),
+        ),
+        (
+            "database:\n  internal:\n    password: 1234567890123456\n",
+            Ok(b64("1.234567890123456e+15")),
+        ),
+        (
+            "database:\n  internal:\n    password: ~\n",
+            Ok(b64("<no value>")),
+        ),
+    ];
+    for (i, (values, helm_says)) in cases.iter().enumerate() {
+        let file = s.write(&format!("v{i}.yaml"), values);
+        let out = std::process::Command::new(&helm)
+            .args(["template", "x"])
+            .arg(&chart)
+            .args(["-f", &file])
+            .env("HOME", s.path())
+            .output()
+            .expect("run helm");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let r = check_values(values, &["--to", "1.14.2"]);
+        let message = messages(&r, "secret-not-string");
+        match helm_says {
+            Err(phrase) => {
+                assert!(!out.status.success(), "{values}: Helm rendered it");
+                assert!(
+                    stderr.contains("at <b64enc>") && stderr.contains(phrase),
+                    "{values}: {stderr}"
+                );
+                assert!(
+                    message.contains(phrase) && message.contains("b64enc"),
+                    "{values}: {message}"
+                );
+            }
+            Ok(written) => {
+                assert!(out.status.success(), "{values}: {stderr}");
+                assert!(
+                    stdout.contains(written.as_str()),
+                    "{values}: Helm did not write {written}"
+                );
+                assert!(!message.contains("fails"), "{values}: {message}");
+            }
+        }
+    }
+}

@@ -428,7 +428,7 @@ fn secret_not_string_for_numbers_booleans_maps_and_null_defaults() {
             &check_values("harborAdminPassword: ~\n", &[]),
             "secret-not-string"
         ),
-        "null brings the default back"
+        "null deletes the default too"
     );
     assert!(
         !has(
@@ -441,6 +441,41 @@ fn secret_not_string_for_numbers_booleans_maps_and_null_defaults() {
         &check_values("secretKey: \"1234567890123456\"\n", &[]),
         "secret-not-string"
     ));
+}
+
+#[test]
+// The rule said Helm renders `1.234567890123456e+15` and that null brings the default back;
+// rendering every release shows `b64enc` refusing the value and null deleting the default too.
+fn secret_not_string_says_what_helm_template_really_does() {
+    let message = |values: &str| {
+        let r = check_values(values, &[]);
+        let f = r.findings("secret-not-string");
+        assert_eq!(f.len(), 1, "{values}: {}", r.stdout);
+        f[0]["message"].as_str().unwrap_or_default().to_string()
+    };
+    let m = message("secretKey: 1234567890123456\n");
+    assert!(
+        m.contains("`helm template` fails (`at <b64enc>: wrong type for value; expected string; got float64`)"),
+        "{m}"
+    );
+    assert!(!m.contains("e+15"), "{m}");
+    let m = message("secretKey: ~\n");
+    assert!(m.contains("invalid value; expected string"), "{m}");
+    assert!(m.contains("chart default included"), "{m}");
+    let m = message("core:\n  secret: yes\n");
+    assert!(m.contains("got bool"), "{m}");
+    // Printed as text, not through `b64enc`: the render succeeds with something else.
+    let m = message("database:\n  internal:\n    password: 1234567890123456\n");
+    assert!(m.contains("1.234567890123456e+15"), "{m}");
+    assert!(!m.contains("b64enc"), "{m}");
+    let m = message("database:\n  internal:\n    password: ~\n");
+    assert!(m.contains("`<no value>` as the password"), "{m}");
+    let explain = common::run(&["preflight", "explain", "secret-not-string"]).stdout;
+    assert!(
+        explain.contains("wrong type for value; expected string; got float64"),
+        "{explain}"
+    );
+    assert!(!explain.contains("is used instead"), "{explain}");
 }
 
 #[test]
