@@ -31,15 +31,18 @@ fn every_release_defaults_have_no_values_key_finding() {
         ));
         return;
     };
-    let mut versions: Vec<String> = entries
+    // The releases tagged without `v` are kept beside the others.
+    let extra = root().join("../shared/harbor-helm-extra");
+    let mut versions: Vec<(String, std::path::PathBuf)> = entries
+        .chain(std::fs::read_dir(&extra).into_iter().flatten())
         .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("1."))
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .filter(|(n, _)| n.starts_with("1."))
         .collect();
     versions.sort();
     assert!(versions.len() >= 81, "{versions:?}");
-    for version in &versions {
-        let values = dir.join(version).join("values.yaml");
+    for (version, folder) in &versions {
+        let values = folder.join("values.yaml");
         let r = run(&[
             "preflight",
             "check",
@@ -100,6 +103,49 @@ fn unknown_versions_are_errors_that_name_the_newest_and_suggest_chart() {
     let r = check_values("core: {}\n", &["--from", "v2.8.4", "--to", "1.14.2"]);
     assert_eq!(r.json()["upgrade"]["from"], "2.8.4");
     assert_eq!(r.json()["upgrade"]["to"], "2.10.2");
+}
+
+#[test]
+// Chart 1.5.6 (Harbor 2.1.6) and 1.7.1 (Harbor 2.3.1) were tagged without `v`, missed by the table,
+// and refused with a hint to pass a newer chart.
+fn chart_releases_tagged_without_v_are_known() {
+    for (version, harbor) in [
+        ("1.5.6", "2.1.6"),
+        ("2.1.6", "2.1.6"),
+        ("1.7.1", "2.3.1"),
+        ("v2.3.1", "2.3.1"),
+    ] {
+        let r = check_values("core: {}\n", &["--to", version]);
+        assert_eq!(r.json()["upgrade"]["to"], harbor, "{version}: {}", r.stderr);
+    }
+    // They sign with the public pair: `token-key-rotates` says so, as for their neighbours.
+    let r = check_values("core: {}\n", &["--to", "1.7.1"]);
+    let f = r.findings("token-key-rotates");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["severity"], "error");
+}
+
+#[test]
+// `--to 3.0.0` said only that it is no version; it must also name the newest known release and
+// `--chart`, like a release beyond the table does.
+fn a_version_the_table_cannot_place_names_the_newest_and_chart() {
+    let s = Scratch::new();
+    let v = s.write("v.yaml", "core: {}\n");
+    for version in ["3.0.0", "1.2.0"] {
+        let r = run(&["preflight", "check", &v, "--to", version]);
+        assert_eq!(r.status, 2, "{}", r.stderr);
+        let first = r
+            .stderr
+            .lines()
+            .find(|l| l.contains(version))
+            .unwrap_or_default();
+        assert!(
+            first.contains("Harbor 2.15.1 (chart 1.19.1)"),
+            "{}",
+            r.stderr
+        );
+        assert!(first.contains("--chart DIR|TGZ"), "{}", r.stderr);
+    }
 }
 
 // ---- the scenarios of the issue -----------------------------------------------------------------
@@ -317,6 +363,44 @@ fn commented_keys_of_the_chart_are_valid_keys() {
         &check_values(htpasswd, &["--to", "1.8.3"]),
         "values-key-unsupported"
     ));
+}
+
+#[test]
+// Keys only the templates read were unknown: `core.gcTimeWindowHours` (1.5.0+, behind `hasKey`)
+// and the `resources` of core, jobservice and portal in 1.4.x (documented at column 0).
+fn keys_the_templates_read_are_real_keys() {
+    let key_findings = |r: &common::Run| -> Vec<String> {
+        r.rules()
+            .into_iter()
+            .filter(|x| x.starts_with("values-key-"))
+            .collect()
+    };
+    let r = check_values("core:\n  gcTimeWindowHours: 48\n", &["--to", "1.14.2"]);
+    assert!(key_findings(&r).is_empty(), "{}", r.stdout);
+    let r = check_values("core:\n  gcTimeWindowHours: 48\n", &["--to", "1.4.6"]);
+    assert_eq!(key_findings(&r), ["values-key-unsupported"], "{}", r.stdout);
+    assert!(
+        messages(&r, "values-key-unsupported").contains("1.5.0"),
+        "{}",
+        r.stdout
+    );
+    let resources = "core:\n  resources:\n    requests:\n      memory: 256Mi\njobservice:\n  resources: {}\nportal:\n  resources:\n    limits:\n      cpu: 1\n";
+    let r = check_values(resources, &["--to", "1.4.3"]);
+    assert!(key_findings(&r).is_empty(), "{}", r.stdout);
+    // The same keys from a chart read with `--chart`, which scans its templates too.
+    let tgz = root().join("../shared/harbor-helm/1.14.2/harbor-1.14.2.tgz");
+    if tgz.is_file() {
+        let r = check_values(
+            "core:\n  gcTimeWindowHours: 48\n",
+            &["--chart", &tgz.to_string_lossy()],
+        );
+        assert!(key_findings(&r).is_empty(), "{}", r.stdout);
+    } else {
+        common::skip(&format!(
+            "keys_the_templates_read_are_real_keys: {} is absent",
+            tgz.display()
+        ));
+    }
 }
 
 #[test]
@@ -595,5 +679,90 @@ fn secret_not_string_matches_what_real_helm_renders() {
                 assert!(!message.contains("fails"), "{values}: {message}");
             }
         }
+    }
+}
+
+#[test]
+// The public static pair ships from chart 1.4.0, not from 1.9.0: the rule named the wrong range.
+fn token_key_public_names_the_releases_that_ship_the_static_pair() {
+    let r = run(&["preflight", "explain", "token-key-public"]);
+    assert!(r.stdout.contains("1.4.0–1.9.5"), "{}", r.stdout);
+    assert!(r.stdout.contains("1.5.6 and 1.7.1"), "{}", r.stdout);
+    assert!(!r.stdout.contains("1.9.0–1.9.5"), "{}", r.stdout);
+    for version in ["1.4.0", "1.5.6", "1.7.1", "1.10.3", "1.11.0"] {
+        let r = check_values("core: {}\n", &["--to", version]);
+        let f = r.findings("token-key-rotates");
+        assert_eq!(f.len(), 1, "{version}: {}", r.stdout);
+        assert!(
+            f[0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("public key pair"),
+            "{version}: {}",
+            f[0]
+        );
+    }
+}
+
+#[test]
+// What each release really renders into `tls.key` of the core Secret, judged by the tool.
+fn token_key_public_fires_on_the_core_secret_real_helm_renders() {
+    let test = "token_key_public_fires_on_the_core_secret_real_helm_renders";
+    let Some(helm) = real_helm(test) else {
+        return;
+    };
+    let s = Scratch::new();
+    let values = s.write("values.yaml", "core: {}\n");
+    for (version, public) in [
+        ("1.4.0", true),
+        ("1.7.1", true),
+        ("1.9.5", true),
+        ("1.9.6", false),
+        ("1.10.3", true),
+        ("1.10.4", false),
+        ("1.11.0", true),
+        ("1.11.1", false),
+    ] {
+        let tgz = [
+            format!("../shared/harbor-helm/{version}/harbor-{version}.tgz"),
+            format!("../shared/harbor-helm-extra/{version}/harbor-{version}.tgz"),
+        ]
+        .into_iter()
+        .map(|p| root().join(p))
+        .find(|p| p.is_file());
+        let Some(tgz) = tgz else {
+            common::skip(&format!("{test}: chart {version} is absent from ../shared"));
+            return;
+        };
+        let out = std::process::Command::new(&helm)
+            .args(["template", "x"])
+            .arg(&tgz)
+            .args(["-s", "templates/core/core-secret.yaml"])
+            .env("HOME", s.path())
+            .output()
+            .expect("run helm");
+        assert!(
+            out.status.success(),
+            "{version}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let secret = s.write(&format!("core-{version}.yaml"), &out.stdout);
+        let r = run(&[
+            "preflight",
+            "check",
+            &values,
+            "--secret",
+            &secret,
+            "--to",
+            version,
+            "-o",
+            "json",
+        ]);
+        assert_eq!(
+            has(&r, "token-key-public"),
+            public,
+            "{version}: {}",
+            r.stdout
+        );
     }
 }

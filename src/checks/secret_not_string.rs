@@ -2,9 +2,9 @@
 //!
 //! What Helm then does depends on how the chart's template uses the field, verified by rendering
 //! every release 1.4.0–1.19.1 with `helm template`: most credentials go through `b64enc`, which
-//! refuses anything but a string, so the render fails; the database and Redis passwords, the GCS
-//! key and `core.configureUserSettings` are printed as text, so the render succeeds with Helm's
-//! rendering of the value instead of the text written.
+//! refuses anything but a string, so the render fails; the database and Redis passwords and the
+//! GCS key are printed as text, so the render succeeds with Helm's rendering of the value
+//! instead of the text written.
 
 use super::fields::CREDENTIAL_FIELDS;
 use super::{Context, FieldState, Findings, Rule};
@@ -23,7 +23,6 @@ const PRINTED_AS_TEXT: &[(&str, NullRenders)] = &[
         "persistence.imageChartStorage.gcs.encodedkey",
         NullRenders::Empty,
     ),
-    ("core.configureUserSettings", NullRenders::Empty),
 ];
 
 /// What a null field of [`PRINTED_AS_TEXT`] renders to.
@@ -69,8 +68,7 @@ chart release 1.4.0–1.19.1:\n\n\
 (`got bool`, `got map[string]interface {}` for the other kinds). A null field with a chart \
 default (`secretKey: ~`, `harborAdminPassword: ~`) fails with `invalid value; expected \
 string`; a null field the chart generates (`core.secret: ~`) is harmless.\n\n\
-The database and Redis passwords, the GCS key and `core.configureUserSettings` are printed as \
-text, so the render succeeds with Helm's rendering instead of what was written: \
+The database and Redis passwords and the GCS key are printed as text, so the render succeeds with Helm's rendering instead of what was written: \
 `1.234567890123456e+15` for `1234567890123456`, `83` for `0123`, `true`, `map[a:1]`, and for a \
 null password the literal text `<no value>`, which becomes the database password.\n\n\
 **Fix:** quote every credential: `secretKey: \"1234567890123456\"`; leave a key out instead of \
