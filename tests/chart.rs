@@ -766,3 +766,72 @@ fn token_key_public_fires_on_the_core_secret_real_helm_renders() {
         );
     }
 }
+
+#[test]
+// Chart 1.4.0 writes a fresh `randAlphaNum 32` as `CSRF_KEY` whatever `core.xsrfKey` says;
+// `secrets-regenerate` was silent about a pinned key there.
+fn secrets_regenerate_says_chart_1_4_0_ignores_a_pinned_xsrf_key() {
+    let pinned = "core:\n  xsrfKey: \"0123456789abcdef0123456789abcdef\"\n";
+    let r = check_values(pinned, &["--to", "1.4.0"]);
+    let f = r.findings("secrets-regenerate");
+    let ignored: Vec<_> = f
+        .iter()
+        .filter(|f| f["valuesPath"] == "core.xsrfKey")
+        .collect();
+    assert_eq!(ignored.len(), 1, "{}", r.stdout);
+    assert!(
+        ignored[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ignores `core.xsrfKey`"),
+        "{}",
+        ignored[0]
+    );
+    for later in ["1.4.1", "1.4.6"] {
+        let r = check_values(pinned, &["--to", later]);
+        assert!(
+            r.findings("secrets-regenerate")
+                .iter()
+                .all(|f| f["valuesPath"] != "core.xsrfKey"),
+            "{later}: {}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
+// The claim behind the finding above, checked against what real Helm renders.
+fn chart_1_4_0_renders_a_random_csrf_key_over_a_pinned_one() {
+    use base64::Engine as _;
+    let test = "chart_1_4_0_renders_a_random_csrf_key_over_a_pinned_one";
+    let Some(helm) = real_helm(test) else {
+        return;
+    };
+    let pinned = "0123456789abcdef0123456789abcdef";
+    let encoded = base64::engine::general_purpose::STANDARD.encode(pinned);
+    let s = Scratch::new();
+    for (version, honoured) in [("1.4.0", false), ("1.4.1", true)] {
+        let Some(tgz) = shared_chart(test, version) else {
+            return;
+        };
+        let out = std::process::Command::new(&helm)
+            .args(["template", "x"])
+            .arg(&tgz)
+            .args(["--set", &format!("core.xsrfKey={pinned}")])
+            .env("HOME", s.path())
+            .output()
+            .expect("run helm");
+        let manifest = String::from_utf8_lossy(&out.stdout);
+        let csrf: Vec<&str> = manifest
+            .lines()
+            .filter(|l| l.contains("CSRF_KEY:"))
+            .collect();
+        assert_eq!(csrf.len(), 1, "{version}: {csrf:?}");
+        assert_eq!(
+            csrf[0].contains(&encoded) || csrf[0].contains(pinned),
+            honoured,
+            "{version}: {}",
+            csrf[0]
+        );
+    }
+}
