@@ -225,6 +225,30 @@ fn notary_settings_from_1_12_4_to_1_14_2_are_removed_and_signatures_lost() {
 }
 
 #[test]
+// `removed-component-data` says "set `notary.enabled: false`"; once that is done
+// `values-key-removed` said "remove `notary`": a switched-off component is nothing to warn about.
+fn a_switched_off_notary_gets_no_contradicting_advice() {
+    let off = "notary:\n  enabled: false\n  server:\n    replicas: 2\nexpose:\n  ingress:\n    hosts:\n      core: harbor.example.com\n      notary: notary.example.com\n  tls:\n    secret:\n      notarySecretName: notary-tls\n";
+    let r = check_values(off, &["--from", "1.12.4", "--to", "1.14.2"]);
+    assert!(!has(&r, "removed-component-data"), "{}", r.stdout);
+    assert!(!has(&r, "values-key-removed"), "{}", r.stdout);
+    // Enabled: one says what is lost, and both say the same thing to do.
+    let r = check_values(NOTARY_1_12, &["--from", "1.12.4", "--to", "1.14.2"]);
+    let help = r.findings("removed-component-data")[0]["help"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(help.contains("or remove the `notary` settings"), "{help}");
+    assert!(has(&r, "values-key-removed"), "{}", r.stdout);
+    // Chartmuseum likewise.
+    let r = check_values(
+        "chartmuseum:\n  enabled: false\nredis:\n  external:\n    chartmuseumDatabaseIndex: \"3\"\n",
+        &["--from", "1.11.4", "--to", "1.12.4"],
+    );
+    assert!(!has(&r, "values-key-removed"), "{}", r.stdout);
+}
+
+#[test]
 fn renamed_keys_get_their_new_name() {
     let jobservice = check_values(NOTARY_1_12, &["--from", "1.9.6", "--to", "1.10.4"]);
     let help = messages(&jobservice, "values-key-removed");
