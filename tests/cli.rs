@@ -619,3 +619,51 @@ fn secret_manifests_in_json_and_list_form_are_read() {
     let r = check_values("secretKey: \"fedcba9876543210\"\n", &["--secret", &f]);
     assert_eq!(r.findings("secret-key-changed").len(), 1, "{}", r.stdout);
 }
+
+fn help(args: &[&str]) -> String {
+    let mut all = args.to_vec();
+    all.push("--help");
+    run(&all).stdout
+}
+
+#[test]
+// `preflight check --help` still said the cluster would come "later"; it is read today.
+fn preflight_check_help_says_it_reads_the_cluster() {
+    let text = help(&["preflight", "check"]);
+    assert!(!text.contains("later the cluster"), "{text}");
+    assert!(text.contains("the release in the cluster"), "{text}");
+}
+
+#[test]
+// The help named the rollback file `VALUES.rollback.yaml`; it is `values.rollback.yaml` for
+// `values.yaml` (a numbered name when taken), as `keys reset` really writes it.
+fn reset_and_rotate_help_name_the_rollback_file_they_write() {
+    for command in ["reset", "rotate"] {
+        let text = help(&["keys", command]);
+        assert!(!text.contains("VALUES.rollback.yaml"), "{command}: {text}");
+        assert!(
+            text.contains("`values.yaml` →\n")
+                || text.contains("`values.yaml` → `values.rollback.yaml`"),
+            "{command}: {text}"
+        );
+        assert!(text.contains("values.rollback.1.yaml"), "{command}: {text}");
+    }
+    let s = Scratch::new();
+    let values = s.write("values.yaml", "core:\n  secret: \"0123456789abcdef\"\n");
+    let r = run(&["keys", "reset", &values, "--only", "internal"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(s.path().join("values.rollback.yaml").is_file());
+    let r = run(&["keys", "reset", &values, "--only", "internal"]);
+    assert!(r.status == 0 || r.status == 2, "{}", r.stderr);
+    s.write("values.yaml", "core:\n  secret: \"0123456789abcdef\"\n");
+    let r = run(&["keys", "reset", &values, "--only", "internal"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(s.path().join("values.rollback.1.yaml").is_file());
+}
+
+#[test]
+// `diagnose --now` worked but was hidden from `--help`.
+fn diagnose_help_lists_now() {
+    let text = help(&["diagnose"]);
+    assert!(text.contains("--now <RFC3339>"), "{text}");
+}
