@@ -639,7 +639,8 @@ fn existing_secrets_are_checked_against_the_given_manifests() {
         ),
     );
     let values = "core:\n  secretName: harbor-token\nexistingSecretSecretKey: harbor-secretkey\n";
-    let r = check_values(values, &["--secret", &secrets]);
+    // Chart 1.12.4 with notary on (its default) mounts `tls.crt` into notary-server.
+    let r = check_values(values, &["--secret", &secrets, "--to", "1.12.4"]);
     let f = r.findings("existing-secret-key-missing");
     assert_eq!(f.len(), 1, "{}", r.stdout);
     assert!(f[0]["message"]
@@ -655,4 +656,120 @@ fn existing_secrets_are_checked_against_the_given_manifests() {
     let f = complete.findings("existing-secret-missing");
     assert_eq!(f.len(), 1, "{}", complete.stdout);
     assert_eq!(f[0]["valuesPath"], "existingSecretSecretKey");
+}
+
+/// The keys `existing-secret-key-missing` demands of the Secrets `values` name, given `secrets`.
+fn missing_keys(values: &str, secrets: &[(&str, &[&str])], to: &str) -> Vec<String> {
+    let s = Scratch::new();
+    let mut files = Vec::new();
+    for (i, (name, keys)) in secrets.iter().enumerate() {
+        let data: Vec<(&str, &[u8])> = keys.iter().map(|k| (*k, b"x".as_slice())).collect();
+        files.push(s.write(&format!("s{i}.yaml"), secret_manifest(name, &data)));
+    }
+    let mut args = vec!["--to", to];
+    for f in &files {
+        args.extend_from_slice(&["--secret", f]);
+    }
+    let r = check_values(values, &args);
+    r.findings("existing-secret-key-missing")
+        .iter()
+        .chain(r.findings("token-pair-incomplete").iter())
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["rule"].as_str().unwrap_or_default(),
+                f["message"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+#[test]
+// Rendering every release shows which keys each chart reads from the Secrets the values name;
+// the rule demanded `tls.crt` of `core.secretName` where nothing mounts it, `ca.crt` of the
+// portal and trivy TLS Secrets, and keys of Secrets the target chart never reads.
+fn existing_secret_keys_follow_what_the_target_chart_reads() {
+    let token = "core:\n  secretName: harbor-token\n";
+    let only_key: &[(&str, &[&str])] = &[("harbor-token", &["tls.key"])];
+    // From 1.13.0 only core mounts it, for `tls.key`; so does 1.6.0–1.12.6 with notary off.
+    assert!(missing_keys(token, only_key, "1.19.1").is_empty());
+    assert!(missing_keys(token, only_key, "1.13.0").is_empty());
+    let notary_off = "core:\n  secretName: harbor-token\nnotary:\n  enabled: false\n";
+    assert!(missing_keys(notary_off, only_key, "1.12.4").is_empty());
+    // With notary on before 1.13, and in 1.4.0–1.5.6 (the registry mounts it), `tls.crt` is needed.
+    for (values, to) in [(token, "1.12.4"), (notary_off, "1.5.6")] {
+        let missing = missing_keys(values, only_key, to);
+        assert_eq!(missing.len(), 2, "{to}: {missing:?}");
+        assert!(
+            missing.iter().all(|m| m.contains("tls.crt")),
+            "{to}: {missing:?}"
+        );
+    }
+    // Portal and trivy read their pair, not `ca.crt` (except 1.4.x, which mounts all three).
+    let tls = "internalTLS:\n  enabled: true\n  certSource: secret\n  portal:\n    secretName: portal-tls\n  trivy:\n    secretName: trivy-tls\n";
+    let pairs: &[(&str, &[&str])] = &[
+        ("portal-tls", &["tls.crt", "tls.key"]),
+        ("trivy-tls", &["tls.crt", "tls.key"]),
+    ];
+    assert!(missing_keys(tls, pairs, "1.14.2").is_empty());
+    assert_eq!(missing_keys(tls, pairs, "1.4.3").len(), 2);
+    // `core.existingSecret` is read from 1.14.0 only; before, `values-key-unsupported` says so.
+    let existing = "core:\n  existingSecret: core-secret\n";
+    let wrong: &[(&str, &[&str])] = &[("core-secret", &["other"])];
+    assert!(missing_keys(existing, wrong, "1.13.5").is_empty());
+    assert_eq!(missing_keys(existing, wrong, "1.14.0").len(), 1);
+    // From 1.14.0 the swift Secret must hold the password.
+    let swift = "persistence:\n  imageChartStorage:\n    type: swift\n    swift:\n      existingSecret: swift-creds\n";
+    let missing = missing_keys(
+        swift,
+        &[("swift-creds", &["REGISTRY_STORAGE_SWIFT_SECRETKEY"])],
+        "1.14.0",
+    );
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert!(
+        missing[0].contains("REGISTRY_STORAGE_SWIFT_PASSWORD"),
+        "{missing:?}"
+    );
+}
+
+#[test]
+// Chart 1.10.0 mounts the registry's htpasswd from a Secret literally named
+// `.Values.registry.credentials.existingSecret`: demanding keys of the named Secret hid that.
+fn registry_credentials_existing_secret_on_1_10_0_names_the_template_bug() {
+    let s = Scratch::new();
+    let creds = s.write(
+        "creds.yaml",
+        secret_manifest(
+            "registry-creds",
+            &[("REGISTRY_PASSWD", b"p4ssw0rd-registry")],
+        ),
+    );
+    let values = "registry:\n  credentials:\n    existingSecret: registry-creds\n";
+    let r = check_values(values, &["--secret", &creds, "--to", "1.10.0"]);
+    let f = r.findings("existing-secret-missing");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    let message = f[0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("literally named `.Values.registry.credentials.existingSecret`"),
+        "{message}"
+    );
+    assert!(f[0]["help"].as_str().unwrap_or_default().contains("1.10.1"));
+    assert!(
+        r.findings("existing-secret-key-missing").is_empty(),
+        "{}",
+        r.stdout
+    );
+    // 1.10.1 fixed the name: the registry's `REGISTRY_HTPASSWD` is demanded again.
+    let r = check_values(values, &["--secret", &creds, "--to", "1.10.1"]);
+    assert!(
+        r.findings("existing-secret-missing").is_empty(),
+        "{}",
+        r.stdout
+    );
+    let f = r.findings("existing-secret-key-missing");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert!(f[0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("REGISTRY_HTPASSWD"));
 }

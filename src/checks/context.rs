@@ -175,6 +175,8 @@ fn located(
 pub struct TokenPair<'a> {
     /// `values` or `Secret harbor-core`.
     pub label: String,
+    /// The Secret the pair is read from, for a Secret.
+    pub secret_name: Option<&'a str>,
     /// The private key, if present.
     pub key: Option<Material<'a>>,
     /// The certificate, if present.
@@ -487,7 +489,9 @@ impl<'a> Context<'a> {
             };
             let (k, c) = (material("tls.key"), material("tls.crt"));
             if k.is_some() || c.is_some() {
-                pairs.push(TokenPair::parse(format!("Secret `{}`", secret.name), k, c));
+                let mut pair = TokenPair::parse(format!("Secret `{}`", secret.name), k, c);
+                pair.secret_name = Some(secret.name.as_str());
+                pairs.push(pair);
             }
         }
         pairs
@@ -611,6 +615,7 @@ impl<'a> TokenPair<'a> {
         let parsed_cert = cert.as_ref().map(|m| pki::parse_certificates(&m.text));
         TokenPair {
             label,
+            secret_name: None,
             key,
             cert,
             parsed_key,
