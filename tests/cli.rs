@@ -667,3 +667,100 @@ fn diagnose_help_lists_now() {
     let text = help(&["diagnose"]);
     assert!(text.contains("--now <RFC3339>"), "{text}");
 }
+
+/// The command whose output `docs/json-output.md` shows, and the findings it keeps.
+const JSON_DOC_ARGS: &[&str] = &[
+    "preflight",
+    "check",
+    "testdata/demo/values.yaml",
+    "--secret",
+    "testdata/demo/harbor-core-secret.yaml",
+    "--from",
+    "2.8.4",
+    "--to",
+    "2.10.2",
+    "--now",
+    "2030-01-01T00:00:00Z",
+    "-o",
+    "json",
+];
+const JSON_DOC_RULES: &[&str] = &["secret-key-changed", "token-pair-mismatch"];
+
+#[test]
+// The example in `docs/json-output.md` was written by hand and drifted from the real output.
+fn json_output_doc_example_comes_from_a_real_run() {
+    let out = bin()
+        .current_dir(common::root())
+        .args(JSON_DOC_ARGS)
+        .output()
+        .expect("run binary");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).expect("UTF-8");
+    // The output as printed, with the `findings` array cut to the chosen rules' entries (each
+    // entry is the lines from `    {` to `    }` of the pretty-printed document).
+    let mut kept = Vec::new();
+    let mut entry: Vec<&str> = Vec::new();
+    let (mut total, mut in_findings) = (0, false);
+    let mut head = Vec::new();
+    let mut tail = Vec::new();
+    for line in stdout.lines() {
+        if !in_findings && tail.is_empty() {
+            head.push(line);
+            in_findings = line == "  \"findings\": [";
+            continue;
+        }
+        if in_findings && line.starts_with("  ]") {
+            in_findings = false;
+        }
+        if !in_findings {
+            tail.push(line);
+            continue;
+        }
+        entry.push(line);
+        if line.starts_with("    }") {
+            total += 1;
+            let text = entry.join("\n");
+            if JSON_DOC_RULES
+                .iter()
+                .any(|r| text.contains(&format!("\"rule\": \"{r}\",")))
+            {
+                kept.push(text.trim_end_matches(',').to_string());
+            }
+            entry.clear();
+        }
+    }
+    assert_eq!(kept.len(), JSON_DOC_RULES.len(), "{stdout}");
+    let example = format!(
+        "{}\n{}\n{}",
+        head.join("\n"),
+        kept.join(",\n"),
+        tail.join("\n")
+    );
+    let _: serde_json::Value = serde_json::from_str(&example).expect("the cut example is JSON");
+    let block = format!(
+        "<!-- json-output example: begin -->\n`harbor-upgrade {}`, with `findings` cut to those of `{}` ({} of {total}):\n\n```json\n{example}\n```\n<!-- end -->",
+        JSON_DOC_ARGS.join(" "),
+        JSON_DOC_RULES.join("` and `"),
+        kept.len()
+    );
+    let path = common::root().join("docs/json-output.md");
+    let text = std::fs::read_to_string(&path).expect("docs/json-output.md");
+    let start = text
+        .find("<!-- json-output example: begin -->")
+        .expect("begin marker");
+    let end =
+        text[start..].find("<!-- end -->").expect("end marker") + start + "<!-- end -->".len();
+    let updated = format!("{}{block}{}", &text[..start], &text[end..]);
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &updated).expect("write docs/json-output.md");
+    }
+    assert!(
+        text == updated,
+        "docs/json-output.md is out of date: run `UPDATE_DOCS=1 cargo test --test cli json_output_doc` and commit it"
+    );
+}
