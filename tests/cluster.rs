@@ -503,7 +503,7 @@ fn kubeconfig_env_with_several_files_is_merged() {
     );
 }
 
-/// Moves the release records of `standard()` from Secrets to ConfigMaps, as `HELM_DRIVER=configmap`
+/// Moves the release records of `standard()` from Secrets to `ConfigMap`s, as `HELM_DRIVER=configmap`
 /// stores them.
 fn store_records_in_config_maps(server: &ApiServer) {
     let mut st = server.state();

@@ -33,7 +33,7 @@ pub fn preserves_internal_secrets(chart: Version) -> bool {
     chart >= Version::new(1, 14, 0)
 }
 
-/// Chart 1.4.0 writes `CSRF_KEY: {{ randAlphaNum 32 }}` into the core ConfigMap and never reads
+/// Chart 1.4.0 writes `CSRF_KEY: {{ randAlphaNum 32 }}` into the core `ConfigMap` and never reads
 /// `core.xsrfKey`; 1.4.1 and later take the pinned value (verified by rendering 1.4.0–1.4.6).
 pub fn ignores_pinned_xsrf_key(chart: Version) -> bool {
     chart == Version::new(1, 4, 0)

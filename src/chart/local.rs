@@ -152,6 +152,15 @@ fn read_text(reader: impl Read, origin: &str) -> Result<String, Error> {
     String::from_utf8(bytes).map_err(|_| invalid(origin, "not UTF-8 text"))
 }
 
+/// The chart files found under one top-level folder of an archive.
+#[derive(Default)]
+struct Folder {
+    top: String,
+    chart: Option<String>,
+    values: Option<String>,
+    templates: Vec<String>,
+}
+
 fn read_archive(path: &Path, origin: &str) -> Result<ChartFiles, Error> {
     let file = std::fs::File::open(path).map_err(|source| Error::ChartIo {
         path: origin.to_string(),
@@ -165,7 +174,7 @@ fn read_archive(path: &Path, origin: &str) -> Result<ChartFiles, Error> {
     };
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
     // Files by top-level folder: `helm pull` writes `harbor/`, a renamed chart another name.
-    let mut found: Vec<(String, Option<String>, Option<String>, Vec<String>)> = Vec::new();
+    let mut found: Vec<Folder> = Vec::new();
     let mut total = 0;
     for entry in archive.entries().map_err(not_archive)? {
         let entry = entry.map_err(not_archive)?;
@@ -185,26 +194,35 @@ fn read_archive(path: &Path, origin: &str) -> Result<ChartFiles, Error> {
             _ => continue,
         };
         let text = read_text(entry, &format!("{origin} ({})", parts.join("/")))?;
-        let index = if let Some(i) = found.iter().position(|(t, ..)| t == top) {
+        let index = if let Some(i) = found.iter().position(|f| &f.top == top) {
             i
         } else {
-            found.push((top.clone(), None, None, Vec::new()));
+            found.push(Folder {
+                top: top.clone(),
+                ..Folder::default()
+            });
             found.len() - 1
         };
         let slot = &mut found[index];
         if template {
-            add_template(&mut slot.3, &mut total, text, origin)?;
+            add_template(&mut slot.templates, &mut total, text, origin)?;
         } else if name == "Chart.yaml" {
-            slot.1 = Some(text);
+            slot.chart = Some(text);
         } else {
-            slot.2 = Some(text);
+            slot.values = Some(text);
         }
     }
     let pick = found
         .iter()
-        .position(|(top, ..)| top == "harbor")
+        .position(|f| f.top == "harbor")
         .or_else(|| (found.len() == 1).then_some(0));
-    let Some((top, chart, values, templates)) = pick.map(|i| found.swap_remove(i)) else {
+    let Some(Folder {
+        top,
+        chart,
+        values,
+        templates,
+    }) = pick.map(|i| found.swap_remove(i))
+    else {
         return Err(invalid(
             origin,
             "the archive has no `harbor/Chart.yaml` (expected the `.tgz` that `helm pull` writes)",

@@ -51,120 +51,150 @@ fn registry_credentials_name_bug(target: Option<ChartView<'_>>) -> bool {
     target.is_some_and(|t| t.release.chart == Version::new(1, 10, 0))
 }
 
-fn references<'a>(ctx: &Context<'a>) -> Vec<Reference<'a>> {
-    let target = ctx.target();
-    let mut refs = Vec::new();
-    let mut add = |path: &'static str, keys: Vec<&'a str>| {
+/// Collects the references of the knobs the target chart has.
+struct Collector<'c, 'a> {
+    ctx: &'c Context<'a>,
+    target: Option<ChartView<'a>>,
+    refs: Vec<Reference<'a>>,
+}
+
+impl<'a> Collector<'_, 'a> {
+    fn add(&mut self, path: &'static str, keys: Vec<&'a str>) {
         // A knob the target chart does not have is not read (`values-key-unsupported`).
-        if target.is_some_and(|t| !t.has(path)) {
+        if self.target.is_some_and(|t| !t.has(path)) {
             return;
         }
-        if let Some(name) = ctx.setting(path) {
-            let span = ctx
+        if let Some(name) = self.ctx.setting(path) {
+            let span = self
+                .ctx
                 .values
                 .entry_path(path)
                 .and_then(|e| e.node.span.or(e.key_span));
-            refs.push(Reference {
+            self.refs.push(Reference {
                 path,
                 name,
                 keys,
                 span,
             });
         }
+    }
+
+    /// A knob whose data key is configurable (`core.existingXsrfSecretKey`), with its default.
+    fn add_keyed(&mut self, path: &'static str, key_path: &str, default: &'a str) {
+        let key = self.ctx.setting(key_path).unwrap_or(default);
+        self.add(path, vec![key]);
+    }
+}
+
+fn references<'a>(ctx: &Context<'a>) -> Vec<Reference<'a>> {
+    let target = ctx.target();
+    let mut c = Collector {
+        ctx,
+        target,
+        refs: Vec::new(),
     };
-    add("core.secretName", token_secret_keys(ctx, target).to_vec());
-    add("existingSecretSecretKey", vec!["secretKey"]);
-    add("core.existingSecret", vec!["secret"]);
-    add(
+    c.add("core.secretName", token_secret_keys(ctx, target).to_vec());
+    c.add("existingSecretSecretKey", vec!["secretKey"]);
+    c.add("core.existingSecret", vec!["secret"]);
+    c.add_keyed(
         "core.existingXsrfSecret",
-        vec![ctx
-            .setting("core.existingXsrfSecretKey")
-            .unwrap_or("CSRF_KEY")],
+        "core.existingXsrfSecretKey",
+        "CSRF_KEY",
     );
-    add(
+    c.add_keyed(
         "jobservice.existingSecret",
-        vec![ctx
-            .setting("jobservice.existingSecretKey")
-            .unwrap_or("JOBSERVICE_SECRET")],
+        "jobservice.existingSecretKey",
+        "JOBSERVICE_SECRET",
     );
-    add(
+    c.add_keyed(
         "registry.existingSecret",
-        vec![ctx
-            .setting("registry.existingSecretKey")
-            .unwrap_or("REGISTRY_HTTP_SECRET")],
+        "registry.existingSecretKey",
+        "REGISTRY_HTTP_SECRET",
     );
     // Core and jobservice read `REGISTRY_PASSWD`; the registry mounts `REGISTRY_HTPASSWD`, except
     // in 1.10.0, whose registry looks for another Secret (`existing-secret-missing` says so).
     if registry_credentials_name_bug(target) {
-        add(
+        c.add(
             "registry.credentials.existingSecret",
             vec!["REGISTRY_PASSWD"],
         );
     } else {
-        add(
+        c.add(
             "registry.credentials.existingSecret",
             vec!["REGISTRY_PASSWD", "REGISTRY_HTPASSWD"],
         );
     }
-    add(
+    c.add_keyed(
         "existingSecretAdminPassword",
-        vec![ctx
-            .setting("existingSecretAdminPasswordKey")
-            .unwrap_or("HARBOR_ADMIN_PASSWORD")],
+        "existingSecretAdminPasswordKey",
+        "HARBOR_ADMIN_PASSWORD",
     );
-    add("caSecretName", vec!["ca.crt"]);
+    c.add("caSecretName", vec!["ca.crt"]);
     if ctx.setting("database.type") == Some("external") {
-        add("database.external.existingSecret", vec!["password"]);
+        c.add("database.external.existingSecret", vec!["password"]);
     }
     if ctx.setting("redis.type") == Some("external") {
-        add("redis.external.existingSecret", vec!["REDIS_PASSWORD"]);
+        c.add("redis.external.existingSecret", vec!["REDIS_PASSWORD"]);
     }
-    match ctx.setting("persistence.imageChartStorage.type") {
-        Some("azure") => add(
+    add_storage(&mut c);
+    add_tls(&mut c);
+    c.refs
+}
+
+/// The Secret of the registry's storage driver.
+fn add_storage(c: &mut Collector<'_, '_>) {
+    match c.ctx.setting("persistence.imageChartStorage.type") {
+        Some("azure") => c.add(
             "persistence.imageChartStorage.azure.existingSecret",
             vec!["AZURE_STORAGE_ACCESS_KEY"],
         ),
-        Some("gcs") => add(
+        Some("gcs") => c.add(
             "persistence.imageChartStorage.gcs.existingSecret",
             vec!["GCS_KEY_DATA"],
         ),
         // Injected whole with `envFrom`: any keys, only existence matters.
-        Some("s3") => add("persistence.imageChartStorage.s3.existingSecret", vec![]),
+        Some("s3") => c.add("persistence.imageChartStorage.s3.existingSecret", vec![]),
         // From 1.14.0 (where the knob appears) the registry reads the password from it by name.
-        Some("swift") => add(
+        Some("swift") => c.add(
             "persistence.imageChartStorage.swift.existingSecret",
             vec!["REGISTRY_STORAGE_SWIFT_PASSWORD"],
         ),
-        Some("oss") => add("persistence.imageChartStorage.oss.existingSecret", vec![]),
+        Some("oss") => c.add("persistence.imageChartStorage.oss.existingSecret", vec![]),
         _ => {}
     }
-    if ctx.flag("expose.tls.enabled", true)
-        && ctx.setting("expose.tls.certSource") == Some("secret")
+}
+
+/// The ingress and internal TLS Secrets.
+fn add_tls(c: &mut Collector<'_, '_>) {
+    if c.ctx.flag("expose.tls.enabled", true)
+        && c.ctx.setting("expose.tls.certSource") == Some("secret")
     {
-        add("expose.tls.secret.secretName", vec!["tls.crt", "tls.key"]);
+        c.add("expose.tls.secret.secretName", vec!["tls.crt", "tls.key"]);
     }
-    if ctx.flag("internalTLS.enabled", false)
-        && ctx.setting("internalTLS.certSource") == Some("secret")
+    if !c.ctx.flag("internalTLS.enabled", false)
+        || c.ctx.setting("internalTLS.certSource") != Some("secret")
     {
-        // Core, jobservice and registry also trust `ca.crt`; portal (nginx) and trivy read only
-        // their pair, except in 1.4.x, which mounts all three files one by one everywhere.
-        let subpath_mounts = target.is_some_and(|t| t.release.chart < Version::new(1, 5, 0));
-        let pair_only: Vec<&str> = if subpath_mounts {
-            vec!["ca.crt", "tls.crt", "tls.key"]
-        } else {
-            vec!["tls.crt", "tls.key"]
-        };
-        for path in [
-            "internalTLS.core.secretName",
-            "internalTLS.jobservice.secretName",
-            "internalTLS.registry.secretName",
-        ] {
-            add(path, vec!["ca.crt", "tls.crt", "tls.key"]);
-        }
-        add("internalTLS.portal.secretName", pair_only.clone());
-        add("internalTLS.trivy.secretName", pair_only);
+        return;
     }
-    refs
+    // Core, jobservice and registry also trust `ca.crt`; portal (nginx) and trivy read only their
+    // pair, except in 1.4.x, which mounts all three files one by one everywhere.
+    let subpath_mounts = c
+        .target
+        .is_some_and(|t| t.release.chart < Version::new(1, 5, 0));
+    let pair_only: Vec<&str> = if subpath_mounts {
+        vec!["ca.crt", "tls.crt", "tls.key"]
+    } else {
+        vec!["tls.crt", "tls.key"]
+    };
+    for path in [
+        "internalTLS.core.secretName",
+        "internalTLS.jobservice.secretName",
+        "internalTLS.registry.secretName",
+    ] {
+        c.add(path, vec!["ca.crt", "tls.crt", "tls.key"]);
+    }
+    c.add("internalTLS.portal.secretName", pair_only.clone());
+    c.add("internalTLS.trivy.secretName", pair_only);
 }
 
 /// A Secret named by the values is absent.

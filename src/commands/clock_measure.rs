@@ -193,50 +193,63 @@ pub async fn measure_clocks(
                 kube::NODE_LEASE_NAMESPACE
             ),
         });
-        let names: Vec<String> = unread.iter().map(|n| n.node.clone()).collect();
-        let watched = kube::watch_renewals(cluster, &names, 1, lease_wait).await;
-        for mut node in unread {
-            let why_not_exec = node.result.clone().err().unwrap_or_default();
-            node.result = match &watched {
-                Ok(seen) => match seen.get(&node.node) {
-                    Some(renewals) => {
-                        let samples: Vec<LeaseSample> = renewals
-                            .iter()
-                            .map(|r| LeaseSample {
-                                renew: r.renew,
-                                arrival: r.arrival,
-                            })
-                            .collect();
-                        estimate_lease(&samples, LEASE_MAX_DELAY_NS).ok_or_else(|| {
-                            format!(
-                                "{why_not_exec}, and its Lease was not renewed within {} s",
-                                lease_wait.as_secs()
-                            )
-                        })
-                    }
-                    None => Err(format!(
-                        "{why_not_exec}, and it has no Lease in `{}`",
-                        kube::NODE_LEASE_NAMESPACE
-                    )),
-                },
-                Err(e) => Err(format!("{why_not_exec}, and the Lease watch failed: {e}")),
-            };
-            if node.result.is_ok() {
-                node.method = Method::Lease;
-                node.measured = Some(format!("{}/{}", kube::NODE_LEASE_NAMESPACE, node.node));
-            }
-            nodes.push(node);
-        }
-        if let Err(e) = &watched {
-            super::cluster::deny(
-                facts,
-                e,
-                "the clocks of the nodes exec could not read were not read at all".into(),
-            );
-        }
+        nodes.extend(read_leases(cluster, unread, lease_wait, facts).await);
     }
     nodes.sort_by(|a, b| a.node.cmp(&b.node));
     ClockFacts { nodes, fallback }
+}
+
+/// Bounds the clocks of the nodes exec could not read by one renewal of their Leases; a node
+/// without a renewal keeps why exec failed and why the Lease did not help.
+async fn read_leases(
+    cluster: &Cluster,
+    unread: Vec<NodeClock>,
+    lease_wait: Duration,
+    facts: &mut ClusterFacts,
+) -> Vec<NodeClock> {
+    let names: Vec<String> = unread.iter().map(|n| n.node.clone()).collect();
+    let watched = kube::watch_renewals(cluster, &names, 1, lease_wait).await;
+    let mut nodes = Vec::new();
+    for mut node in unread {
+        let why_not_exec = node.result.clone().err().unwrap_or_default();
+        node.result = match &watched {
+            Ok(seen) => match seen.get(&node.node) {
+                Some(renewals) => {
+                    let samples: Vec<LeaseSample> = renewals
+                        .iter()
+                        .map(|r| LeaseSample {
+                            renew: r.renew,
+                            arrival: r.arrival,
+                        })
+                        .collect();
+                    estimate_lease(&samples, LEASE_MAX_DELAY_NS).ok_or_else(|| {
+                        format!(
+                            "{why_not_exec}, and its Lease was not renewed within {} s",
+                            lease_wait.as_secs()
+                        )
+                    })
+                }
+                None => Err(format!(
+                    "{why_not_exec}, and it has no Lease in `{}`",
+                    kube::NODE_LEASE_NAMESPACE
+                )),
+            },
+            Err(e) => Err(format!("{why_not_exec}, and the Lease watch failed: {e}")),
+        };
+        if node.result.is_ok() {
+            node.method = Method::Lease;
+            node.measured = Some(format!("{}/{}", kube::NODE_LEASE_NAMESPACE, node.node));
+        }
+        nodes.push(node);
+    }
+    if let Err(e) = &watched {
+        super::cluster::deny(
+            facts,
+            e,
+            "the clocks of the nodes exec could not read were not read at all".into(),
+        );
+    }
+    nodes
 }
 
 /// `preflight check` with a cluster: lists the release's pods, then (unless `clock` is false)

@@ -1,5 +1,5 @@
 //! Glue for the commands that read a release from the cluster: resolve the release, read its
-//! Helm record (Secret or ConfigMap storage driver) and live Secrets through `kube/`, and turn them into the values and
+//! Helm record (Secret or `ConfigMap` storage driver) and live Secrets through `kube/`, and turn them into the values and
 //! [`SecretObject`]s the checks read, each with a virtual source so findings point at it
 //! (`helm://harbor/harbor/values:3:1`, `cluster://harbor/secret/harbor-core:9:3`).
 
@@ -168,7 +168,7 @@ pub fn sql_driver_error() -> Option<String> {
     })
 }
 
-/// What to say when no Secret nor ConfigMap holds a deployed revision of `release`.
+/// What to say when no Secret nor `ConfigMap` holds a deployed revision of `release`.
 pub fn no_release_record(release: &str, namespace: &str) -> String {
     format!(
         "release `{release}` has no deployed revision in namespace `{namespace}`: no Secret or ConfigMap labelled `owner=helm,name={release},status=deployed` (Helm's `secret` and `configmap` storage drivers); a release stored with `HELM_DRIVER=sql` is not supported"

@@ -1,7 +1,7 @@
 //! The Helm 3 (and Helm 4) release record: `sh.helm.release.v1.<release>.v<revision>`, labels
 //! `owner=helm,name=<release>,status=<status>`, key `release` = base64 of the gzip of the release
 //! JSON. The default `secret` storage driver keeps it in a Secret (whose `data` the API
-//! base64-encodes once more); `HELM_DRIVER=configmap` keeps the same payload in a ConfigMap's
+//! base64-encodes once more); `HELM_DRIVER=configmap` keeps the same payload in a `ConfigMap`'s
 //! `data`. The `sql` driver keeps it in a database the tool cannot read. Pure decoding.
 
 use std::io::Read as _;
@@ -48,14 +48,14 @@ pub struct HelmRelease {
     pub app_version: Option<String>,
     /// The user-supplied values of this revision (`{}` when none).
     pub config: serde_json::Value,
-    /// The name of the Secret or ConfigMap holding it.
+    /// The name of the Secret or `ConfigMap` holding it.
     pub record_name: String,
     /// Which of the two.
     pub storage: Storage,
 }
 
-/// Why a release record could not be read; each names the object (`Secret \`…\``,
-/// `ConfigMap \`…\``).
+/// Why a release record could not be read; each names the object (Secret or `ConfigMap`, by
+/// name).
 #[derive(Debug, thiserror::Error)]
 pub enum ReleaseError {
     /// No `release` key.

@@ -49,7 +49,7 @@ pub async fn list_secrets(c: &Cluster, selector: &str) -> Result<Vec<Secret>, Er
     Ok(list.items.into_iter().map(neat_secret).collect())
 }
 
-/// ConfigMaps with a label selector, in the namespace only (Helm's `configmap` storage driver).
+/// `ConfigMap`s with a label selector, in the namespace only (Helm's `configmap` storage driver).
 pub async fn list_config_maps(c: &Cluster, selector: &str) -> Result<Vec<ConfigMap>, Error> {
     let request = c.request("list", "configmaps", None, Some(selector));
     let api: Api<ConfigMap> = Api::namespaced(c.client.clone(), &c.namespace);
@@ -142,10 +142,10 @@ pub async fn detect_releases(c: &Cluster) -> Result<Vec<Detected>, Error> {
 }
 
 /// The deployed revision of a release, from its Helm record (`owner=helm,name=<release>,
-/// status=deployed`): in Secrets (Helm's default `secret` driver), else in ConfigMaps
+/// status=deployed`): in Secrets (Helm's default `secret` driver), else in `ConfigMap`s
 /// (`HELM_DRIVER=configmap`); the highest revision if a failed upgrade left several. `None` when
 /// neither holds a deployed revision of that name. A refused Secret list is returned as the error
-/// when the ConfigMaps do not hold the record either.
+/// when the `ConfigMap`s do not hold the record either.
 pub async fn read_deployed_release(
     c: &Cluster,
     release: &str,
@@ -153,30 +153,35 @@ pub async fn read_deployed_release(
     let selector = format!("owner=helm,name={release},status=deployed");
     let refused = match list_secrets(c, &selector).await {
         Ok(secrets) if !secrets.is_empty() => {
-            return newest(c, secrets.iter().map(decode_release));
+            return newest(secrets.iter().map(decode_release)).map_err(|e| record_error(c, e));
         }
         Ok(_) => None,
         Err(e) if e.forbidden().is_some() => Some(e),
         Err(e) => return Err(e),
     };
     match list_config_maps(c, &selector).await {
-        Ok(maps) if !maps.is_empty() => newest(c, maps.iter().map(decode_release_config_map)),
+        Ok(maps) if !maps.is_empty() => {
+            newest(maps.iter().map(decode_release_config_map)).map_err(|e| record_error(c, e))
+        }
         Ok(_) => refused.map_or(Ok(None), Err),
         Err(e) => Err(refused.unwrap_or(e)),
     }
 }
 
+fn record_error(c: &Cluster, source: ReleaseError) -> Error {
+    Error::Release {
+        server: c.server.clone(),
+        source,
+    }
+}
+
 /// The highest revision among decoded records; the first that does not decode is the error.
 fn newest(
-    c: &Cluster,
     records: impl Iterator<Item = Result<HelmRelease, ReleaseError>>,
-) -> Result<Option<HelmRelease>, Error> {
+) -> Result<Option<HelmRelease>, ReleaseError> {
     let mut best: Option<HelmRelease> = None;
     for record in records {
-        let decoded = record.map_err(|source| Error::Release {
-            server: c.server.clone(),
-            source,
-        })?;
+        let decoded = record?;
         if best.as_ref().is_none_or(|b| decoded.revision > b.revision) {
             best = Some(decoded);
         }

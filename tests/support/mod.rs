@@ -1,6 +1,6 @@
 //! A Kubernetes API server for tests, on 127.0.0.1 with an ephemeral port, speaking HTTPS with
 //! a CA made for each server (rcgen), serving real Kubernetes JSON (k8s-openapi objects
-//! serialised) for Secrets, Deployments and Pods of any namespace (and ConfigMaps, for Helm's
+//! serialised) for Secrets, Deployments and Pods of any namespace (and `ConfigMap`s, for Helm's
 //! `configmap` storage driver), with label selectors,
 //! `create` and `update` of Secrets, RBAC refusals (`403` with a Kubernetes `Status`) on chosen
 //! verbs and resources, and broken behaviours: `401` for every request, a bare `404` page, a
@@ -64,7 +64,7 @@ pub struct State {
     pub deployments: BTreeMap<(String, String), Deployment>,
     /// Pods by (namespace, name).
     pub pods: BTreeMap<(String, String), Pod>,
-    /// ConfigMaps by (namespace, name): `list` and `get` only (Helm's `configmap` driver).
+    /// `ConfigMap`s by (namespace, name): `list` and `get` only (Helm's `configmap` driver).
     pub config_maps: BTreeMap<(String, String), ConfigMap>,
     /// Container logs (see `logs.rs`).
     pub logs: logs::Logs,
@@ -117,7 +117,7 @@ impl State {
         self.deployments.insert(key, deployment);
     }
 
-    /// Adds a ConfigMap.
+    /// Adds a `ConfigMap`.
     pub fn put_config_map(&mut self, mut map: ConfigMap) {
         self.stamp(&mut map.metadata);
         let key = (
@@ -801,7 +801,7 @@ pub fn helm_release_secret(
 }
 
 /// The same record as `helm_release_secret`, as Helm's `configmap` storage driver
-/// (`HELM_DRIVER=configmap`) writes it: a ConfigMap whose `data.release` is the base64 text.
+/// (`HELM_DRIVER=configmap`) writes it: a `ConfigMap` whose `data.release` is the base64 text.
 pub fn helm_release_config_map(
     namespace: &str,
     release: &str,
