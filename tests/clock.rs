@@ -606,10 +606,9 @@ fn clock_check_reads_the_lease_of_a_node_whose_image_has_no_date() {
     );
 }
 
-#[test]
-// Measuring is the command's job: a node that neither exec nor its Lease could read made
-// `clock check` exit 0 with "no problems found".
-fn clock_check_fails_when_a_node_clock_cannot_be_read_at_all() {
+/// Two nodes behind a proxy that refuses exec (400); `node-b` has no Lease either, so nothing can
+/// read its clock.
+fn with_an_unreadable_node() -> (ApiServer, Scratch) {
     let (server, s) = standard();
     {
         let mut st = server.state();
@@ -624,6 +623,14 @@ fn clock_check_fails_when_a_node_clock_cannot_be_read_at_all() {
             ("harbor-registry-1", "registry", "node-b"),
         ],
     );
+    (server, s)
+}
+
+#[test]
+// Measuring is the command's job: a node that neither exec nor its Lease could read made
+// `clock check` exit 0 with "no problems found".
+fn clock_check_fails_when_a_node_clock_cannot_be_read_at_all() {
+    let (server, s) = with_an_unreadable_node();
     let started = Instant::now();
     let kubeconfig = server.kubeconfig(s.path(), NS);
     let r = run_with(&kubeconfig, s.path(), &["clock", "check"]);
@@ -654,20 +661,7 @@ fn clock_check_fails_when_a_node_clock_cannot_be_read_at_all() {
 #[test]
 // `preflight check` measures clocks on the side: a node it cannot read stays a skipped check there.
 fn preflight_check_lists_an_unreadable_node_clock_as_skipped() {
-    let (server, s) = standard();
-    {
-        let mut st = server.state();
-        st.sim.exec_refused = true;
-        st.sim.without_lease.insert("node-b".into());
-    }
-    cluster(
-        &server,
-        &[("node-a", node(0, 0)), ("node-b", node(0, 0))],
-        &[
-            ("harbor-core-1", "core", "node-a"),
-            ("harbor-registry-1", "registry", "node-b"),
-        ],
-    );
+    let (server, s) = with_an_unreadable_node();
     let kubeconfig = server.kubeconfig(s.path(), NS);
     let r = run_with(
         &kubeconfig,
