@@ -426,8 +426,14 @@ pub struct GenerateArgs {
 
 /// `clock check` arguments.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  harbor-upgrade clock check -n harbor\n  \
-    harbor-upgrade clock check -n harbor --release my-harbor --to 2.11.0 -o json")]
+#[command(
+    after_help = "Each node's clock is read through exec (`date`) in one of its pods, or, \
+    where exec gives no reading (forbidden, refused by a proxy, no `date` in the image), from the \
+    node's Lease in `kube-node-lease`. A node whose clock neither can read fails the command \
+    (exit status 2).\n\n\
+    Examples:\n  harbor-upgrade clock check -n harbor\n  \
+    harbor-upgrade clock check -n harbor --release my-harbor --to 2.11.0 -o json"
+)]
 pub struct ClockCheckArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
