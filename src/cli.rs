@@ -39,11 +39,12 @@ pub enum Command {
 /// `preflight …`
 #[derive(Debug, Subcommand)]
 pub enum PreflightCommand {
-    /// Check values files, Secret manifests (and later the cluster) and report every problem.
+    /// Check values, Secret manifests or the release in the cluster and report every problem.
     #[command(
         after_help = "Examples:\n  harbor-upgrade preflight check values.yaml\n  \
         harbor-upgrade preflight check -f base.yaml -f prod.yaml --secret core-secret.yaml\n  \
-        harbor-upgrade preflight check helmrelease.yaml --to 2.10.2 -o sarif > findings.sarif"
+        harbor-upgrade preflight check helmrelease.yaml --to 2.10.2 -o sarif > findings.sarif\n  \
+        harbor-upgrade preflight check -n harbor --release harbor -f new-values.yaml --to 2.10.2"
     )]
     Check(Box<CheckArgs>),
     /// List every rule with its default severity.
@@ -335,8 +336,9 @@ pub struct ResetArgs {
     /// Only blank this group of fields.
     #[arg(long, value_enum)]
     pub only: Option<ResetGroup>,
-    /// Where to write the rollback file (default: `VALUES.rollback.yaml` next to the values file;
-    /// an existing file is never overwritten).
+    /// Where to write the rollback file (default: next to the values file, `values.yaml` →
+    /// `values.rollback.yaml`, or `values.rollback.1.yaml` … when that exists; an existing file
+    /// is never overwritten).
     #[arg(long = "rollback-file", value_name = "FILE")]
     pub rollback_file: Option<PathBuf>,
     /// Print secret values in the diff unmasked.
@@ -385,7 +387,9 @@ pub struct RotateArgs {
     /// Certificate validity in days.
     #[arg(long, default_value_t = 3650)]
     pub days: u32,
-    /// Where to write the rollback file (default: `VALUES.rollback.yaml` next to the values file).
+    /// Where to write the rollback file (default: next to the values file, `values.yaml` →
+    /// `values.rollback.yaml`, or `values.rollback.1.yaml` … when that exists; an existing file
+    /// is never overwritten).
     #[arg(long = "rollback-file", value_name = "FILE")]
     pub rollback_file: Option<PathBuf>,
     /// Print secret values in the diff unmasked.
@@ -422,8 +426,14 @@ pub struct GenerateArgs {
 
 /// `clock check` arguments.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  harbor-upgrade clock check -n harbor\n  \
-    harbor-upgrade clock check -n harbor --release my-harbor --to 2.11.0 -o json")]
+#[command(
+    after_help = "Each node's clock is read through exec (`date`) in one of its pods, or, \
+    where exec gives no reading (forbidden, refused by a proxy, no `date` in the image), from the \
+    node's Lease in `kube-node-lease`. A node whose clock neither can read fails the command \
+    (exit status 2).\n\n\
+    Examples:\n  harbor-upgrade clock check -n harbor\n  \
+    harbor-upgrade clock check -n harbor --release my-harbor --to 2.11.0 -o json"
+)]
 pub struct ClockCheckArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -474,8 +484,9 @@ pub struct DiagnoseArgs {
     /// Exit with status 1 when a finding at or above this severity is reported.
     #[arg(long = "fail-on", value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
-    /// Judge `--since` as of this time (RFC 3339) instead of now; for reproducible reports.
-    #[arg(long, value_name = "RFC3339", hide = true)]
+    /// Judge `--since` as of this time (RFC 3339) instead of now, for log files saved earlier and
+    /// reproducible reports.
+    #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
 }
 

@@ -1,7 +1,7 @@
 //! `harbor-upgrade`: pre-flight checks, key backup and safe credential repair for upgrades of
 //! Harbor installed with the goharbor/harbor Helm chart.
 //!
-//! Data flows one way: sources (values files, Secret manifests, later the cluster) → a prepared
+//! Data flows one way: sources (values files, Secret manifests, the cluster) → a prepared
 //! [`checks::Context`] → pure rules → [`report::Finding`]s → one renderer. `main.rs` only parses
 //! arguments and maps the result of [`run`] to an exit status.
 

@@ -435,3 +435,45 @@ fn backup_without_a_cluster_keeps_what_the_files_hold() {
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["source"]["kind"], "files");
 }
+
+#[test]
+// The 2.8.4 → 2.10.2 report: after the upgrade `tls.key` was unchanged and `tls.crt` belonged to
+// another key; `keys diff` called that an expected rotation.
+fn diff_reports_a_live_token_pair_that_does_not_match_as_danger() {
+    let (server, s) = standard();
+    let kubeconfig = server.kubeconfig(s.path(), NS);
+    let dir = s.path().join("backup");
+    let dir_arg = dir.to_str().unwrap();
+    let r = run_with(&kubeconfig, s.path(), &["keys", "backup", "--out", dir_arg]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    server
+        .state()
+        .secrets
+        .get_mut(&(NS.to_string(), "harbor-core".to_string()))
+        .unwrap()
+        .data
+        .as_mut()
+        .unwrap()
+        .insert(
+            "tls.crt".into(),
+            ByteString(key("other-rsa2048.crt").into_bytes()),
+        );
+    let r = run_with(&kubeconfig, s.path(), &["keys", "diff", dir_arg]);
+    assert_eq!(r.status, 1, "{}\n{}", r.stdout, r.stderr);
+    for half in ["tls.key", "tls.crt"] {
+        assert!(
+            r.stdout
+                .contains(&format!("DANGER    secret/harbor-core {half}")),
+            "{}",
+            r.stdout
+        );
+    }
+    assert!(!r.stdout.contains("rotated"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("was not made from the live `tls.key`"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("dangerous changes"), "{}", r.stdout);
+    assert_no_secret(&r);
+}

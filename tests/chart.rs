@@ -31,15 +31,18 @@ fn every_release_defaults_have_no_values_key_finding() {
         ));
         return;
     };
-    let mut versions: Vec<String> = entries
+    // The releases tagged without `v` are kept beside the others.
+    let extra = root().join("../shared/harbor-helm-extra");
+    let mut versions: Vec<(String, std::path::PathBuf)> = entries
+        .chain(std::fs::read_dir(&extra).into_iter().flatten())
         .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("1."))
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .filter(|(n, _)| n.starts_with("1."))
         .collect();
     versions.sort();
     assert!(versions.len() >= 81, "{versions:?}");
-    for version in &versions {
-        let values = dir.join(version).join("values.yaml");
+    for (version, folder) in &versions {
+        let values = folder.join("values.yaml");
         let r = run(&[
             "preflight",
             "check",
@@ -100,6 +103,49 @@ fn unknown_versions_are_errors_that_name_the_newest_and_suggest_chart() {
     let r = check_values("core: {}\n", &["--from", "v2.8.4", "--to", "1.14.2"]);
     assert_eq!(r.json()["upgrade"]["from"], "2.8.4");
     assert_eq!(r.json()["upgrade"]["to"], "2.10.2");
+}
+
+#[test]
+// Chart 1.5.6 (Harbor 2.1.6) and 1.7.1 (Harbor 2.3.1) were tagged without `v`, missed by the table,
+// and refused with a hint to pass a newer chart.
+fn chart_releases_tagged_without_v_are_known() {
+    for (version, harbor) in [
+        ("1.5.6", "2.1.6"),
+        ("2.1.6", "2.1.6"),
+        ("1.7.1", "2.3.1"),
+        ("v2.3.1", "2.3.1"),
+    ] {
+        let r = check_values("core: {}\n", &["--to", version]);
+        assert_eq!(r.json()["upgrade"]["to"], harbor, "{version}: {}", r.stderr);
+    }
+    // They sign with the public pair: `token-key-rotates` says so, as for their neighbours.
+    let r = check_values("core: {}\n", &["--to", "1.7.1"]);
+    let f = r.findings("token-key-rotates");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["severity"], "error");
+}
+
+#[test]
+// `--to 3.0.0` said only that it is no version; it must also name the newest known release and
+// `--chart`, like a release beyond the table does.
+fn a_version_the_table_cannot_place_names_the_newest_and_chart() {
+    let s = Scratch::new();
+    let v = s.write("v.yaml", "core: {}\n");
+    for version in ["3.0.0", "1.2.0"] {
+        let r = run(&["preflight", "check", &v, "--to", version]);
+        assert_eq!(r.status, 2, "{}", r.stderr);
+        let first = r
+            .stderr
+            .lines()
+            .find(|l| l.contains(version))
+            .unwrap_or_default();
+        assert!(
+            first.contains("Harbor 2.15.1 (chart 1.19.1)"),
+            "{}",
+            r.stderr
+        );
+        assert!(first.contains("--chart DIR|TGZ"), "{}", r.stderr);
+    }
 }
 
 // ---- the scenarios of the issue -----------------------------------------------------------------
@@ -176,6 +222,30 @@ fn notary_settings_from_1_12_4_to_1_14_2_are_removed_and_signatures_lost() {
         "{}",
         cm.stdout
     );
+}
+
+#[test]
+// `removed-component-data` says "set `notary.enabled: false`"; once that is done
+// `values-key-removed` said "remove `notary`": a switched-off component is nothing to warn about.
+fn a_switched_off_notary_gets_no_contradicting_advice() {
+    let off = "notary:\n  enabled: false\n  server:\n    replicas: 2\nexpose:\n  ingress:\n    hosts:\n      core: harbor.example.com\n      notary: notary.example.com\n  tls:\n    secret:\n      notarySecretName: notary-tls\n";
+    let r = check_values(off, &["--from", "1.12.4", "--to", "1.14.2"]);
+    assert!(!has(&r, "removed-component-data"), "{}", r.stdout);
+    assert!(!has(&r, "values-key-removed"), "{}", r.stdout);
+    // Enabled: one says what is lost, and both say the same thing to do.
+    let r = check_values(NOTARY_1_12, &["--from", "1.12.4", "--to", "1.14.2"]);
+    let help = r.findings("removed-component-data")[0]["help"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(help.contains("or remove the `notary` settings"), "{help}");
+    assert!(has(&r, "values-key-removed"), "{}", r.stdout);
+    // Chartmuseum likewise.
+    let r = check_values(
+        "chartmuseum:\n  enabled: false\nredis:\n  external:\n    chartmuseumDatabaseIndex: \"3\"\n",
+        &["--from", "1.11.4", "--to", "1.12.4"],
+    );
+    assert!(!has(&r, "values-key-removed"), "{}", r.stdout);
 }
 
 #[test]
@@ -317,6 +387,44 @@ fn commented_keys_of_the_chart_are_valid_keys() {
         &check_values(htpasswd, &["--to", "1.8.3"]),
         "values-key-unsupported"
     ));
+}
+
+#[test]
+// Keys only the templates read were unknown: `core.gcTimeWindowHours` (1.5.0+, behind `hasKey`)
+// and the `resources` of core, jobservice and portal in 1.4.x (documented at column 0).
+fn keys_the_templates_read_are_real_keys() {
+    let key_findings = |r: &common::Run| -> Vec<String> {
+        r.rules()
+            .into_iter()
+            .filter(|x| x.starts_with("values-key-"))
+            .collect()
+    };
+    let r = check_values("core:\n  gcTimeWindowHours: 48\n", &["--to", "1.14.2"]);
+    assert!(key_findings(&r).is_empty(), "{}", r.stdout);
+    let r = check_values("core:\n  gcTimeWindowHours: 48\n", &["--to", "1.4.6"]);
+    assert_eq!(key_findings(&r), ["values-key-unsupported"], "{}", r.stdout);
+    assert!(
+        messages(&r, "values-key-unsupported").contains("1.5.0"),
+        "{}",
+        r.stdout
+    );
+    let resources = "core:\n  resources:\n    requests:\n      memory: 256Mi\njobservice:\n  resources: {}\nportal:\n  resources:\n    limits:\n      cpu: 1\n";
+    let r = check_values(resources, &["--to", "1.4.3"]);
+    assert!(key_findings(&r).is_empty(), "{}", r.stdout);
+    // The same keys from a chart read with `--chart`, which scans its templates too.
+    let tgz = root().join("../shared/harbor-helm/1.14.2/harbor-1.14.2.tgz");
+    if tgz.is_file() {
+        let r = check_values(
+            "core:\n  gcTimeWindowHours: 48\n",
+            &["--chart", &tgz.to_string_lossy()],
+        );
+        assert!(key_findings(&r).is_empty(), "{}", r.stdout);
+    } else {
+        common::skip(&format!(
+            "keys_the_templates_read_are_real_keys: {} is absent",
+            tgz.display()
+        ));
+    }
 }
 
 #[test]
@@ -495,5 +603,259 @@ fn bad_chart_input_is_an_error_naming_the_path() {
         );
         assert!(r.stderr.contains(&chart), "{chart}: {}", r.stderr);
         assert!(!r.stderr.contains("panicked"));
+    }
+}
+
+/// Real Helm for the tests that compare with it: `HARBOR_UPGRADE_TEST_HELM4`, else
+/// `HARBOR_UPGRADE_TEST_HELM3`; `None` (with the reason printed) when neither names a file.
+fn real_helm(test: &str) -> Option<std::path::PathBuf> {
+    let found = ["HARBOR_UPGRADE_TEST_HELM4", "HARBOR_UPGRADE_TEST_HELM3"]
+        .iter()
+        .filter_map(std::env::var_os)
+        .map(std::path::PathBuf::from)
+        .find(|p| p.is_file());
+    if found.is_none() {
+        common::skip(&format!(
+            "{test}: neither HARBOR_UPGRADE_TEST_HELM4 nor HARBOR_UPGRADE_TEST_HELM3 names a Helm binary"
+        ));
+    }
+    found
+}
+
+/// The packaged chart of a release in `../shared/harbor-helm`, when present.
+fn shared_chart(test: &str, version: &str) -> Option<std::path::PathBuf> {
+    let tgz = root().join(format!(
+        "../shared/harbor-helm/{version}/harbor-{version}.tgz"
+    ));
+    if !tgz.is_file() {
+        common::skip(&format!("{test}: {} is absent", tgz.display()));
+        return None;
+    }
+    Some(tgz)
+}
+
+#[test]
+// `secret-not-string` claimed renders Helm never makes; its messages must say what `helm template`
+// of the real chart says or writes.
+fn secret_not_string_matches_what_real_helm_renders() {
+    use base64::Engine as _;
+    let test = "secret_not_string_matches_what_real_helm_renders";
+    let (Some(helm), Some(chart)) = (real_helm(test), shared_chart(test, "1.14.2")) else {
+        return;
+    };
+    let s = Scratch::new();
+    let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+    // (values, what Helm prints on failure or writes into the manifests)
+    let cases: &[(&str, Result<String, &str>)] = &[
+        (
+            "secretKey: 1234567890123456\n",
+            Err("wrong type for value; expected string; got float64"),
+        ),
+        ("secretKey: ~\n", Err("invalid value; expected string")),
+        (
+            "core:\n  secret: true\n",
+            Err("wrong type for value; expected string; got bool"),
+        ),
+        (
+            "harborAdminPassword: {a: 1}\n",
+            Err("wrong type for value; expected string; got map[string]interface {}"),
+        ),
+        (
+            "database:\n  internal:\n    password: 1234567890123456\n",
+            Ok(b64("1.234567890123456e+15")),
+        ),
+        (
+            "database:\n  internal:\n    password: ~\n",
+            Ok(b64("<no value>")),
+        ),
+    ];
+    for (i, (values, helm_says)) in cases.iter().enumerate() {
+        let file = s.write(&format!("v{i}.yaml"), values);
+        let out = std::process::Command::new(&helm)
+            .args(["template", "x"])
+            .arg(&chart)
+            .args(["-f", &file])
+            .env("HOME", s.path())
+            .output()
+            .expect("run helm");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let r = check_values(values, &["--to", "1.14.2"]);
+        let message = messages(&r, "secret-not-string");
+        match helm_says {
+            Err(phrase) => {
+                assert!(!out.status.success(), "{values}: Helm rendered it");
+                assert!(
+                    stderr.contains("at <b64enc>") && stderr.contains(phrase),
+                    "{values}: {stderr}"
+                );
+                assert!(
+                    message.contains(phrase) && message.contains("b64enc"),
+                    "{values}: {message}"
+                );
+            }
+            Ok(written) => {
+                assert!(out.status.success(), "{values}: {stderr}");
+                assert!(
+                    stdout.contains(written.as_str()),
+                    "{values}: Helm did not write {written}"
+                );
+                assert!(!message.contains("fails"), "{values}: {message}");
+            }
+        }
+    }
+}
+
+#[test]
+// The public static pair ships from chart 1.4.0, not from 1.9.0: the rule named the wrong range.
+fn token_key_public_names_the_releases_that_ship_the_static_pair() {
+    let r = run(&["preflight", "explain", "token-key-public"]);
+    assert!(r.stdout.contains("1.4.0–1.9.5"), "{}", r.stdout);
+    assert!(r.stdout.contains("1.5.6 and 1.7.1"), "{}", r.stdout);
+    assert!(!r.stdout.contains("1.9.0–1.9.5"), "{}", r.stdout);
+    for version in ["1.4.0", "1.5.6", "1.7.1", "1.10.3", "1.11.0"] {
+        let r = check_values("core: {}\n", &["--to", version]);
+        let f = r.findings("token-key-rotates");
+        assert_eq!(f.len(), 1, "{version}: {}", r.stdout);
+        assert!(
+            f[0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("public key pair"),
+            "{version}: {}",
+            f[0]
+        );
+    }
+}
+
+#[test]
+// What each release really renders into `tls.key` of the core Secret, judged by the tool.
+fn token_key_public_fires_on_the_core_secret_real_helm_renders() {
+    let test = "token_key_public_fires_on_the_core_secret_real_helm_renders";
+    let Some(helm) = real_helm(test) else {
+        return;
+    };
+    let s = Scratch::new();
+    let values = s.write("values.yaml", "core: {}\n");
+    for (version, public) in [
+        ("1.4.0", true),
+        ("1.7.1", true),
+        ("1.9.5", true),
+        ("1.9.6", false),
+        ("1.10.3", true),
+        ("1.10.4", false),
+        ("1.11.0", true),
+        ("1.11.1", false),
+    ] {
+        let tgz = [
+            format!("../shared/harbor-helm/{version}/harbor-{version}.tgz"),
+            format!("../shared/harbor-helm-extra/{version}/harbor-{version}.tgz"),
+        ]
+        .into_iter()
+        .map(|p| root().join(p))
+        .find(|p| p.is_file());
+        let Some(tgz) = tgz else {
+            common::skip(&format!("{test}: chart {version} is absent from ../shared"));
+            return;
+        };
+        let out = std::process::Command::new(&helm)
+            .args(["template", "x"])
+            .arg(&tgz)
+            .args(["-s", "templates/core/core-secret.yaml"])
+            .env("HOME", s.path())
+            .output()
+            .expect("run helm");
+        assert!(
+            out.status.success(),
+            "{version}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let secret = s.write(&format!("core-{version}.yaml"), &out.stdout);
+        let r = run(&[
+            "preflight",
+            "check",
+            &values,
+            "--secret",
+            &secret,
+            "--to",
+            version,
+            "-o",
+            "json",
+        ]);
+        assert_eq!(
+            has(&r, "token-key-public"),
+            public,
+            "{version}: {}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
+// Chart 1.4.0 writes a fresh `randAlphaNum 32` as `CSRF_KEY` whatever `core.xsrfKey` says;
+// `secrets-regenerate` was silent about a pinned key there.
+fn secrets_regenerate_says_chart_1_4_0_ignores_a_pinned_xsrf_key() {
+    let pinned = "core:\n  xsrfKey: \"0123456789abcdef0123456789abcdef\"\n";
+    let r = check_values(pinned, &["--to", "1.4.0"]);
+    let f = r.findings("secrets-regenerate");
+    let ignored: Vec<_> = f
+        .iter()
+        .filter(|f| f["valuesPath"] == "core.xsrfKey")
+        .collect();
+    assert_eq!(ignored.len(), 1, "{}", r.stdout);
+    assert!(
+        ignored[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ignores `core.xsrfKey`"),
+        "{}",
+        ignored[0]
+    );
+    for later in ["1.4.1", "1.4.6"] {
+        let r = check_values(pinned, &["--to", later]);
+        assert!(
+            r.findings("secrets-regenerate")
+                .iter()
+                .all(|f| f["valuesPath"] != "core.xsrfKey"),
+            "{later}: {}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
+// The claim behind the finding above, checked against what real Helm renders.
+fn chart_1_4_0_renders_a_random_csrf_key_over_a_pinned_one() {
+    use base64::Engine as _;
+    let test = "chart_1_4_0_renders_a_random_csrf_key_over_a_pinned_one";
+    let Some(helm) = real_helm(test) else {
+        return;
+    };
+    let pinned = "0123456789abcdef0123456789abcdef";
+    let encoded = base64::engine::general_purpose::STANDARD.encode(pinned);
+    let s = Scratch::new();
+    for (version, honoured) in [("1.4.0", false), ("1.4.1", true)] {
+        let Some(tgz) = shared_chart(test, version) else {
+            return;
+        };
+        let out = std::process::Command::new(&helm)
+            .args(["template", "x"])
+            .arg(&tgz)
+            .args(["--set", &format!("core.xsrfKey={pinned}")])
+            .env("HOME", s.path())
+            .output()
+            .expect("run helm");
+        let manifest = String::from_utf8_lossy(&out.stdout);
+        let csrf: Vec<&str> = manifest
+            .lines()
+            .filter(|l| l.contains("CSRF_KEY:"))
+            .collect();
+        assert_eq!(csrf.len(), 1, "{version}: {csrf:?}");
+        assert_eq!(
+            csrf[0].contains(&encoded) || csrf[0].contains(pinned),
+            honoured,
+            "{version}: {}",
+            csrf[0]
+        );
     }
 }

@@ -363,7 +363,7 @@ fn rules_and_explain() {
     let r = run(&["preflight", "rules", "-o", "json"]);
     assert_eq!(r.status, 0);
     let json: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
-    assert_eq!(json["rules"].as_array().map(Vec::len), Some(53));
+    assert_eq!(json["rules"].as_array().map(Vec::len), Some(55));
     let r = run(&["preflight", "explain", "token-key-not-pkcs1"]);
     assert_eq!(r.status, 0);
     assert!(r.stdout.contains("RSA PRIVATE KEY"));
@@ -373,6 +373,25 @@ fn rules_and_explain() {
         r.stderr.contains("did you mean `token-pair-mismatch`"),
         "{}",
         r.stderr
+    );
+}
+
+#[test]
+// Rule IDs copied from a heading or typed in capitals were refused, and `placeholder`, which every
+// report with a `${VAR}` lists under skipped, had no documentation.
+fn explain_takes_ids_case_insensitively_and_knows_placeholder() {
+    let r = run(&["preflight", "explain", "Token-Key-Rotates"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("token-key-rotates\n"), "{}", r.stdout);
+    let r = run(&["preflight", "explain", "placeholder"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("deploy-time placeholder"), "{}", r.stdout);
+    let r = run(&["preflight", "explain", "TOKEN-KEY-CHANGED"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("crypto/rsa: verification error"),
+        "{}",
+        r.stdout
     );
 }
 
@@ -599,4 +618,149 @@ fn secret_manifests_in_json_and_list_form_are_read() {
     let f = s.write("live.json", json);
     let r = check_values("secretKey: \"fedcba9876543210\"\n", &["--secret", &f]);
     assert_eq!(r.findings("secret-key-changed").len(), 1, "{}", r.stdout);
+}
+
+fn help(args: &[&str]) -> String {
+    let mut all = args.to_vec();
+    all.push("--help");
+    run(&all).stdout
+}
+
+#[test]
+// `preflight check --help` still said the cluster would come "later"; it is read today.
+fn preflight_check_help_says_it_reads_the_cluster() {
+    let text = help(&["preflight", "check"]);
+    assert!(!text.contains("later the cluster"), "{text}");
+    assert!(text.contains("the release in the cluster"), "{text}");
+}
+
+#[test]
+// The help named the rollback file `VALUES.rollback.yaml`; it is `values.rollback.yaml` for
+// `values.yaml` (a numbered name when taken), as `keys reset` really writes it.
+fn reset_and_rotate_help_name_the_rollback_file_they_write() {
+    for command in ["reset", "rotate"] {
+        let text = help(&["keys", command]);
+        assert!(!text.contains("VALUES.rollback.yaml"), "{command}: {text}");
+        assert!(
+            text.contains("`values.yaml` →\n")
+                || text.contains("`values.yaml` → `values.rollback.yaml`"),
+            "{command}: {text}"
+        );
+        assert!(text.contains("values.rollback.1.yaml"), "{command}: {text}");
+    }
+    let s = Scratch::new();
+    let values = s.write("values.yaml", "core:\n  secret: \"0123456789abcdef\"\n");
+    let r = run(&["keys", "reset", &values, "--only", "internal"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(s.path().join("values.rollback.yaml").is_file());
+    let r = run(&["keys", "reset", &values, "--only", "internal"]);
+    assert!(r.status == 0 || r.status == 2, "{}", r.stderr);
+    s.write("values.yaml", "core:\n  secret: \"0123456789abcdef\"\n");
+    let r = run(&["keys", "reset", &values, "--only", "internal"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(s.path().join("values.rollback.1.yaml").is_file());
+}
+
+#[test]
+// `diagnose --now` worked but was hidden from `--help`.
+fn diagnose_help_lists_now() {
+    let text = help(&["diagnose"]);
+    assert!(text.contains("--now <RFC3339>"), "{text}");
+}
+
+/// The command whose output `docs/json-output.md` shows, and the findings it keeps.
+const JSON_DOC_ARGS: &[&str] = &[
+    "preflight",
+    "check",
+    "testdata/demo/values.yaml",
+    "--secret",
+    "testdata/demo/harbor-core-secret.yaml",
+    "--from",
+    "2.8.4",
+    "--to",
+    "2.10.2",
+    "--now",
+    "2030-01-01T00:00:00Z",
+    "-o",
+    "json",
+];
+const JSON_DOC_RULES: &[&str] = &["secret-key-changed", "token-pair-mismatch"];
+
+#[test]
+// The example in `docs/json-output.md` was written by hand and drifted from the real output.
+fn json_output_doc_example_comes_from_a_real_run() {
+    let out = bin()
+        .current_dir(common::root())
+        .args(JSON_DOC_ARGS)
+        .output()
+        .expect("run binary");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).expect("UTF-8");
+    // The output as printed, with the `findings` array cut to the chosen rules' entries (each
+    // entry is the lines from `    {` to `    }` of the pretty-printed document).
+    let mut kept = Vec::new();
+    let mut entry: Vec<&str> = Vec::new();
+    let (mut total, mut in_findings) = (0, false);
+    let mut head = Vec::new();
+    let mut tail = Vec::new();
+    for line in stdout.lines() {
+        if !in_findings && tail.is_empty() {
+            head.push(line);
+            in_findings = line == "  \"findings\": [";
+            continue;
+        }
+        if in_findings && line.starts_with("  ]") {
+            in_findings = false;
+        }
+        if !in_findings {
+            tail.push(line);
+            continue;
+        }
+        entry.push(line);
+        if line.starts_with("    }") {
+            total += 1;
+            let text = entry.join("\n");
+            if JSON_DOC_RULES
+                .iter()
+                .any(|r| text.contains(&format!("\"rule\": \"{r}\",")))
+            {
+                kept.push(text.trim_end_matches(',').to_string());
+            }
+            entry.clear();
+        }
+    }
+    assert_eq!(kept.len(), JSON_DOC_RULES.len(), "{stdout}");
+    let example = format!(
+        "{}\n{}\n{}",
+        head.join("\n"),
+        kept.join(",\n"),
+        tail.join("\n")
+    );
+    let _: serde_json::Value = serde_json::from_str(&example).expect("the cut example is JSON");
+    let block = format!(
+        "<!-- json-output example: begin -->\n`harbor-upgrade {}`, with `findings` cut to those of `{}` ({} of {total}):\n\n```json\n{example}\n```\n<!-- end -->",
+        JSON_DOC_ARGS.join(" "),
+        JSON_DOC_RULES.join("` and `"),
+        kept.len()
+    );
+    let path = common::root().join("docs/json-output.md");
+    let text = std::fs::read_to_string(&path).expect("docs/json-output.md");
+    let start = text
+        .find("<!-- json-output example: begin -->")
+        .expect("begin marker");
+    let end =
+        text[start..].find("<!-- end -->").expect("end marker") + start + "<!-- end -->".len();
+    let updated = format!("{}{block}{}", &text[..start], &text[end..]);
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &updated).expect("write docs/json-output.md");
+    }
+    assert!(
+        text == updated,
+        "docs/json-output.md is out of date: run `UPDATE_DOCS=1 cargo test --test cli json_output_doc` and commit it"
+    );
 }

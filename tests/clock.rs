@@ -528,3 +528,150 @@ fn forbidden_exec_skips_the_key_comparison_with_an_rbac_finding() {
     assert_eq!(r.skipped("token-key-inconsistent").len(), 1, "{}", r.stdout);
     assert!(r.findings("token-key-inconsistent").is_empty());
 }
+
+#[test]
+// A proxy in front of the API server that passes only SPDY answers the WebSocket upgrade with 400;
+// `clock check` fell back to the Leases only on 403 and passed with the nodes listed as skipped.
+fn clock_check_reads_leases_when_a_proxy_refuses_exec_with_400() {
+    let (server, s) = standard();
+    server.state().sim.exec_refused = true;
+    cluster(
+        &server,
+        &[("node-a", node(0, 0)), ("node-b", node(2000, 0))],
+        &[
+            ("harbor-core-1", "core", "node-a"),
+            ("harbor-registry-1", "registry", "node-b"),
+        ],
+    );
+    let r = clock_check(&server, &s, &[]);
+    assert_eq!(r.status, 1, "{}\n{}", r.stdout, r.stderr);
+    let all = nodes(&r);
+    for (name, injected) in [("node-a", 0.0), ("node-b", 2.0)] {
+        let n = node_named(&all, name);
+        assert_eq!(n["method"], "node Lease", "{n}");
+        assert_within(n, injected);
+    }
+    let fallback = r.json()["clock"]["fallback"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        fallback.contains("exec gave no clock reading"),
+        "{fallback}"
+    );
+    assert!(r.stderr.contains("kube-node-lease"), "{}", r.stderr);
+    // Not an RBAC refusal: nothing to grant.
+    assert!(r.findings("rbac-forbidden").is_empty(), "{}", r.stdout);
+    assert_eq!(r.findings("clock-skew")[0]["severity"], "error");
+    // One refused request per node: the other commands would meet the same refusal.
+    let commands = server.state().sim.commands.clone();
+    assert_eq!(commands.len(), 2, "{commands:?}");
+}
+
+#[test]
+// Distroless images have neither `date` nor `sh`: every exec method fails on that node, which
+// was then only listed as skipped.
+fn clock_check_reads_the_lease_of_a_node_whose_image_has_no_date() {
+    let (server, s) = standard();
+    cluster(
+        &server,
+        &[
+            ("node-a", node(0, 0)),
+            (
+                "node-b",
+                SimNode {
+                    date: DateStyle::Missing,
+                    ..node(1500, 0)
+                },
+            ),
+        ],
+        &[
+            ("harbor-core-1", "core", "node-a"),
+            ("harbor-registry-1", "registry", "node-b"),
+        ],
+    );
+    let r = clock_check(&server, &s, &[]);
+    assert_eq!(r.status, 1, "{}\n{}", r.stdout, r.stderr);
+    let all = nodes(&r);
+    assert_eq!(node_named(&all, "node-a")["method"], "exec `date +%s%N`");
+    let b = node_named(&all, "node-b");
+    assert_eq!(b["method"], "node Lease", "{b}");
+    assert_within(b, 1.5);
+    assert!(
+        r.json()["clock"]["fallback"]
+            .as_str()
+            .is_some_and(|f| f.contains("`node-b`")),
+        "{}",
+        r.stdout
+    );
+}
+
+/// Two nodes behind a proxy that refuses exec (400); `node-b` has no Lease either, so nothing can
+/// read its clock.
+fn with_an_unreadable_node() -> (ApiServer, Scratch) {
+    let (server, s) = standard();
+    {
+        let mut st = server.state();
+        st.sim.exec_refused = true;
+        st.sim.without_lease.insert("node-b".into());
+    }
+    cluster(
+        &server,
+        &[("node-a", node(0, 0)), ("node-b", node(0, 0))],
+        &[
+            ("harbor-core-1", "core", "node-a"),
+            ("harbor-registry-1", "registry", "node-b"),
+        ],
+    );
+    (server, s)
+}
+
+#[test]
+// Measuring is the command's job: a node that neither exec nor its Lease could read made
+// `clock check` exit 0 with "no problems found".
+fn clock_check_fails_when_a_node_clock_cannot_be_read_at_all() {
+    let (server, s) = with_an_unreadable_node();
+    let started = Instant::now();
+    let kubeconfig = server.kubeconfig(s.path(), NS);
+    let r = run_with(&kubeconfig, s.path(), &["clock", "check"]);
+    // A node without a Lease is not waited for.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "waited too long"
+    );
+    assert_eq!(r.status, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains("no problems found"), "{}", r.stdout);
+    let error = r
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_else(|| panic!("{}", r.stderr));
+    assert!(error.contains("node `node-b`"), "{error}");
+    assert!(
+        error.contains("400") || error.contains("Upgrade request required"),
+        "{error}"
+    );
+    assert!(error.contains("no Lease in `kube-node-lease`"), "{error}");
+    assert!(!error.contains("node-a"), "{error}");
+    // The table still shows what was measured.
+    assert!(r.stdout.contains("node-a"), "{}", r.stdout);
+    assert_no_secret(&r);
+}
+
+#[test]
+// `preflight check` measures clocks on the side: a node it cannot read stays a skipped check there.
+fn preflight_check_lists_an_unreadable_node_clock_as_skipped() {
+    let (server, s) = with_an_unreadable_node();
+    let kubeconfig = server.kubeconfig(s.path(), NS);
+    let r = run_with(
+        &kubeconfig,
+        s.path(),
+        &["preflight", "check", "-o", "json", "--to", "2.10.2"],
+    );
+    assert_ne!(r.status, 2, "{}\n{}", r.stdout, r.stderr);
+    let skipped = r.json()["skipped"].to_string();
+    assert!(
+        skipped.contains("clock-skew") && skipped.contains("node-b"),
+        "{skipped}"
+    );
+}

@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 
 use common::{key, Run, Scratch};
 use serde_json::json;
-use support::harbor::{assert_no_secret, deployed_values, install, run_with, standard, NS};
-use support::{secret, ApiServer, Mode};
+use support::harbor::{
+    assert_no_secret, deployed_values, install, run_with, run_with_env, standard, NS,
+};
+use support::{helm_release_config_map, secret, ApiServer, Mode};
 
 fn check(server: &ApiServer, s: &Scratch, extra: &[&str]) -> Run {
     let kubeconfig = server.kubeconfig(s.path(), NS);
@@ -247,6 +249,43 @@ fn changed_secret_key_in_the_new_values() {
 }
 
 #[test]
+// Values that pin another token pair than the one in the live `harbor-core` Secret switch the
+// signing key during the rollout; the cluster's Secret is the running pair.
+fn token_key_changed_against_the_live_core_secret() {
+    let (server, s) = standard();
+    let pinned = |k: &str, c: &str| {
+        format!(
+            "core:\n  replicas: 3\n  tokenKey: |\n{}  tokenCert: |\n{}",
+            common::indent(&key(k), 4),
+            common::indent(&key(c), 4)
+        )
+    };
+    let values = s.write(
+        "values.yaml",
+        pinned("other-rsa2048.key", "other-rsa2048.crt"),
+    );
+    let r = check(&server, &s, &[&values, "--to", "2.10.2", "--skip-clock"]);
+    r.assert_judged();
+    let f = r.findings("token-key-changed");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert!(
+        f[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Secret `harbor-core`"),
+        "{}",
+        f[0]
+    );
+    assert_eq!(f[0]["location"]["file"], values.as_str());
+    assert_no_secret(&r);
+
+    let same = s.write("same.yaml", pinned("rsa2048.key", "rsa2048.crt"));
+    let r = check(&server, &s, &[&same, "--to", "2.10.2", "--skip-clock"]);
+    r.assert_judged();
+    assert!(r.findings("token-key-changed").is_empty(), "{}", r.stdout);
+}
+
+#[test]
 fn tls_secret_not_issued_by_its_ca() {
     let server = ApiServer::start();
     let mut config = deployed_values();
@@ -452,4 +491,109 @@ fn kubeconfig_env_with_several_files_is_merged() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Moves the release records of `standard()` from Secrets to `ConfigMap`s, as `HELM_DRIVER=configmap`
+/// stores them.
+fn store_records_in_config_maps(server: &ApiServer) {
+    let mut st = server.state();
+    st.secrets
+        .retain(|(_, name), _| !name.starts_with("sh.helm.release.v1."));
+    for (revision, status, chart, app) in [
+        (1, "superseded", "1.12.3", "2.8.3"),
+        (2, "deployed", "1.12.4", "2.8.4"),
+    ] {
+        st.put_configmap(&helm_release_config_map(
+            NS,
+            "harbor",
+            revision,
+            status,
+            chart,
+            app,
+            &deployed_values(),
+        ));
+    }
+}
+
+#[test]
+// A release installed with `HELM_DRIVER=configmap` was not found: "no deployed revision".
+fn reads_a_release_stored_by_the_configmap_driver() {
+    let (server, s) = standard();
+    store_records_in_config_maps(&server);
+    let r = check(&server, &s, &["--to", "2.10.2", "--skip-clock"]);
+    r.assert_judged();
+    assert!(
+        r.stderr
+            .contains("read release `harbor` revision 2 (chart 1.12.4, Harbor 2.8.4)"),
+        "{}",
+        r.stderr
+    );
+    // The deployed values came from the ConfigMap: the live `secretKey` matches them.
+    assert!(r.findings("secret-key-changed").is_empty(), "{}", r.stdout);
+    let requests = server.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|q| q.starts_with("GET /api/v1/namespaces/harbor/configmaps?")),
+        "{requests:?}"
+    );
+    assert_no_secret(&r);
+}
+
+#[test]
+// The Secret driver's record wins when both exist; ConfigMaps are read only when no Secret holds one.
+fn configmaps_are_not_read_when_a_secret_holds_the_record() {
+    let (server, s) = standard();
+    let r = check(&server, &s, &["--to", "2.10.2", "--skip-clock"]);
+    r.assert_judged();
+    assert!(
+        server.requests().iter().all(|q| !q.contains("/configmaps")),
+        "{:?}",
+        server.requests()
+    );
+}
+
+#[test]
+// Without any record the message named only Secrets; the `sql` driver must be named as what the
+// tool cannot read.
+fn a_missing_release_record_names_both_drivers_and_sql() {
+    let (server, s) = standard();
+    server
+        .state()
+        .secrets
+        .retain(|(_, name), _| !name.starts_with("sh.helm.release.v1."));
+    let r = check(&server, &s, &["--to", "2.10.2"]);
+    assert_eq!(r.status, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("no Secret or ConfigMap labelled `owner=helm,name=harbor,status=deployed`"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("HELM_DRIVER=sql"), "{}", r.stderr);
+}
+
+#[test]
+// `HELM_DRIVER=sql` keeps releases in a database: say so instead of "no deployed revision".
+fn helm_driver_sql_is_refused_with_a_clear_error() {
+    let (server, s) = standard();
+    let kubeconfig = server.kubeconfig(s.path(), NS);
+    let r = run_with_env(
+        &kubeconfig,
+        s.path(),
+        &[("HELM_DRIVER", "sql")],
+        &["preflight", "check", "--to", "2.10.2"],
+    );
+    assert_eq!(r.status, 2, "{}\n{}", r.stdout, r.stderr);
+    let first = r.stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("error: `HELM_DRIVER=sql`"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        first.contains("not read") && first.contains("configmap"),
+        "{first}"
+    );
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
 }

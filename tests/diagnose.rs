@@ -466,3 +466,43 @@ fn token_claims_and_token_creation_failures() {
         "core's registry client is among the pods: {f}"
     );
 }
+
+#[test]
+// A finding of one matching line read "1 line show …".
+fn one_matching_line_agrees_with_its_verb() {
+    let r = diagnose("token-key-pkcs8.log", &[]);
+    let f = one(&r, "log-token-key-unreadable");
+    let message = f["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with("1 line shows core"), "{message}");
+    let r = diagnose("clock-skew-2.7-no-leeway.log", &[]);
+    let rejects = r.json()["findings"].to_string();
+    assert!(rejects.contains("1 line rejects tokens"), "{rejects}");
+    assert!(!rejects.contains("1 line reject "), "{rejects}");
+}
+
+#[test]
+// `--since` that leaves out every line of a file said only "looked at 0 line(s)", as if the logs
+// were clean.
+fn since_that_drops_every_line_says_so() {
+    let r = diagnose(
+        "incident-2.8.4-to-2.10.2-key-mismatch.log",
+        &["--since", "10m", "--now", "2030-01-01T00:00:00Z"],
+    );
+    assert!(r.rules().is_empty(), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("`--since 10m` left out every line"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("the newest is from 2024-06-12T"),
+        "{}",
+        r.stderr
+    );
+    // Lines within the window: no such note.
+    let r = diagnose(
+        "incident-2.8.4-to-2.10.2-key-mismatch.log",
+        &["--since", "1h", "--now", "2024-06-12T09:30:00Z"],
+    );
+    assert!(!r.stderr.contains("left out every line"), "{}", r.stderr);
+}

@@ -414,6 +414,16 @@ fn configmap_driver(major: u32, test: &str) {
     assert_eq!(&gz[..2], &[0x1f, 0x8b]);
     drop(st);
     cluster.assert_stored_as_rendered("harbor");
+    // The tool finds the release in the ConfigMaps Helm wrote, as it does in Secrets.
+    let r = check(&cluster, &[]);
+    r.assert_judged();
+    assert!(
+        r.stderr
+            .contains("read release `harbor` revision 2 (chart 1.14.2, Harbor 2.10.2)"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.json()["upgrade"]["from"], "2.10.2", "{}", r.stdout);
     cluster.assert_all_served();
 }
 

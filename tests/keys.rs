@@ -612,3 +612,22 @@ fn generate_out_is_private_and_never_overwritten() {
     let r = run(&["keys", "generate", "--secret-name", "Not_Valid"]);
     assert_eq!(r.status, 2);
 }
+
+#[test]
+// `registry.credentials.username` is a user name, not a secret: the diff masked it with the
+// whole `credentials` group.
+fn reset_diff_shows_the_registry_user_name_and_masks_the_password() {
+    let s = Scratch::new();
+    let values = s.write(
+        "values.yaml",
+        "core:\n  secret: \"0123456789abcdef\"\nregistry:\n  credentials:\n    username: harbor_registry_user\n    password: \"S3cr3t-Registry-Pass\"\n",
+    );
+    let r = run(&["keys", "reset", &values, "--dry-run"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("    username: harbor_registry_user"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("S3cr3t-Registry-Pass"), "{}", r.stdout);
+}

@@ -254,6 +254,66 @@ fn the_live_core_secret_gets_the_same_token_checks() {
     }
 }
 
+#[test]
+// The 2.8.4 → 2.10.2 report: values pinned a token pair other than the running one with three core
+// replicas, `preflight check` said nothing, and the rollout switched keys mid-way
+// (`crypto/rsa: verification error`).
+fn token_key_changed_when_the_values_pin_another_pair_than_the_live_secret() {
+    let s = Scratch::new();
+    let live = s.write(
+        "live.yaml",
+        secret_manifest(
+            "harbor-core",
+            &[
+                ("tls.key", key("rsa2048.key").as_bytes()),
+                ("tls.crt", key("rsa2048.crt").as_bytes()),
+            ],
+        ),
+    );
+    let values = format!(
+        "{}  replicas: 3\n",
+        token_values("other-rsa2048.key", "other-rsa2048.crt")
+    );
+    let r = check_values(&values, &["--secret", &live, "--to", "2.10.2"]);
+    let f = r.findings("token-key-changed");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["severity"], "warning");
+    assert_eq!(f[0]["valuesPath"], "core.tokenKey");
+    assert_eq!(f[0]["location"]["line"], 2, "{}", f[0]);
+    let notes = f[0]["notes"].to_string();
+    assert!(notes.contains("`core.replicas` is 3"), "{notes}");
+    assert!(notes.contains("crypto/rsa: verification error"), "{notes}");
+    assert!(
+        notes.contains("pods of Deployment `harbor-core` not yet replaced keep"),
+        "{notes}"
+    );
+    assert!(f[0]["help"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("core.replicas: 1"));
+    let text = format!("{}{}", r.stdout, r.stderr);
+    assert!(!text.contains(key("other-rsa2048.key").lines().nth(3).unwrap()));
+
+    // The same pair, even with the key in PKCS#8 form and another certificate of it, is no change.
+    for (k, c) in [
+        ("rsa2048.key", "rsa2048.crt"),
+        ("rsa2048-pkcs8.key", "rsa2048-chain.crt"),
+    ] {
+        let r = check_values(
+            &format!("{}  replicas: 3\n", token_values(k, c)),
+            &["--secret", &live, "--to", "2.10.2"],
+        );
+        assert!(!has(&r, "token-key-changed"), "{k}: {}", r.stdout);
+    }
+    // Nothing to compare with: no finding, and no note when no Secret was given at all.
+    let r = check_values(&values, &["--to", "2.10.2"]);
+    assert!(!has(&r, "token-key-changed"), "{}", r.stdout);
+    assert!(r.skipped("token-key-changed").is_empty(), "{}", r.stdout);
+    // A target that predates `core.tokenKey` ignores it: `token-key-ignored` says so instead.
+    let r = check_values(&values, &["--secret", &live, "--to", "1.9.5"]);
+    assert!(!has(&r, "token-key-changed"), "{}", r.stdout);
+}
+
 // ---- inter-component secrets and stored-data keys ---------------------------------------------
 
 #[test]
@@ -368,7 +428,7 @@ fn secret_not_string_for_numbers_booleans_maps_and_null_defaults() {
             &check_values("harborAdminPassword: ~\n", &[]),
             "secret-not-string"
         ),
-        "null brings the default back"
+        "null deletes the default too"
     );
     assert!(
         !has(
@@ -381,6 +441,41 @@ fn secret_not_string_for_numbers_booleans_maps_and_null_defaults() {
         &check_values("secretKey: \"1234567890123456\"\n", &[]),
         "secret-not-string"
     ));
+}
+
+#[test]
+// The rule said Helm renders `1.234567890123456e+15` and that null brings the default back;
+// rendering every release shows `b64enc` refusing the value and null deleting the default too.
+fn secret_not_string_says_what_helm_template_really_does() {
+    let message = |values: &str| {
+        let r = check_values(values, &[]);
+        let f = r.findings("secret-not-string");
+        assert_eq!(f.len(), 1, "{values}: {}", r.stdout);
+        f[0]["message"].as_str().unwrap_or_default().to_string()
+    };
+    let m = message("secretKey: 1234567890123456\n");
+    assert!(
+        m.contains("`helm template` fails (`at <b64enc>: wrong type for value; expected string; got float64`)"),
+        "{m}"
+    );
+    assert!(!m.contains("e+15"), "{m}");
+    let m = message("secretKey: ~\n");
+    assert!(m.contains("invalid value; expected string"), "{m}");
+    assert!(m.contains("chart default included"), "{m}");
+    let m = message("core:\n  secret: yes\n");
+    assert!(m.contains("got bool"), "{m}");
+    // Printed as text, not through `b64enc`: the render succeeds with something else.
+    let m = message("database:\n  internal:\n    password: 1234567890123456\n");
+    assert!(m.contains("1.234567890123456e+15"), "{m}");
+    assert!(!m.contains("b64enc"), "{m}");
+    let m = message("database:\n  internal:\n    password: ~\n");
+    assert!(m.contains("`<no value>` as the password"), "{m}");
+    let explain = common::run(&["preflight", "explain", "secret-not-string"]).stdout;
+    assert!(
+        explain.contains("wrong type for value; expected string; got float64"),
+        "{explain}"
+    );
+    assert!(!explain.contains("is used instead"), "{explain}");
 }
 
 #[test]
@@ -544,7 +639,8 @@ fn existing_secrets_are_checked_against_the_given_manifests() {
         ),
     );
     let values = "core:\n  secretName: harbor-token\nexistingSecretSecretKey: harbor-secretkey\n";
-    let r = check_values(values, &["--secret", &secrets]);
+    // Chart 1.12.4 with notary on (its default) mounts `tls.crt` into notary-server.
+    let r = check_values(values, &["--secret", &secrets, "--to", "1.12.4"]);
     let f = r.findings("existing-secret-key-missing");
     assert_eq!(f.len(), 1, "{}", r.stdout);
     assert!(f[0]["message"]
@@ -560,4 +656,120 @@ fn existing_secrets_are_checked_against_the_given_manifests() {
     let f = complete.findings("existing-secret-missing");
     assert_eq!(f.len(), 1, "{}", complete.stdout);
     assert_eq!(f[0]["valuesPath"], "existingSecretSecretKey");
+}
+
+/// The keys `existing-secret-key-missing` demands of the Secrets `values` name, given `secrets`.
+fn missing_keys(values: &str, secrets: &[(&str, &[&str])], to: &str) -> Vec<String> {
+    let s = Scratch::new();
+    let mut files = Vec::new();
+    for (i, (name, keys)) in secrets.iter().enumerate() {
+        let data: Vec<(&str, &[u8])> = keys.iter().map(|k| (*k, b"x".as_slice())).collect();
+        files.push(s.write(&format!("s{i}.yaml"), secret_manifest(name, &data)));
+    }
+    let mut args = vec!["--to", to];
+    for f in &files {
+        args.extend_from_slice(&["--secret", f]);
+    }
+    let r = check_values(values, &args);
+    r.findings("existing-secret-key-missing")
+        .iter()
+        .chain(r.findings("token-pair-incomplete").iter())
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["rule"].as_str().unwrap_or_default(),
+                f["message"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+#[test]
+// Rendering every release shows which keys each chart reads from the Secrets the values name;
+// the rule demanded `tls.crt` of `core.secretName` where nothing mounts it, `ca.crt` of the
+// portal and trivy TLS Secrets, and keys of Secrets the target chart never reads.
+fn existing_secret_keys_follow_what_the_target_chart_reads() {
+    let token = "core:\n  secretName: harbor-token\n";
+    let only_key: &[(&str, &[&str])] = &[("harbor-token", &["tls.key"])];
+    // From 1.13.0 only core mounts it, for `tls.key`; so does 1.6.0–1.12.6 with notary off.
+    assert!(missing_keys(token, only_key, "1.19.1").is_empty());
+    assert!(missing_keys(token, only_key, "1.13.0").is_empty());
+    let notary_off = "core:\n  secretName: harbor-token\nnotary:\n  enabled: false\n";
+    assert!(missing_keys(notary_off, only_key, "1.12.4").is_empty());
+    // With notary on before 1.13, and in 1.4.0–1.5.6 (the registry mounts it), `tls.crt` is needed.
+    for (values, to) in [(token, "1.12.4"), (notary_off, "1.5.6")] {
+        let missing = missing_keys(values, only_key, to);
+        assert_eq!(missing.len(), 2, "{to}: {missing:?}");
+        assert!(
+            missing.iter().all(|m| m.contains("tls.crt")),
+            "{to}: {missing:?}"
+        );
+    }
+    // Portal and trivy read their pair, not `ca.crt` (except 1.4.x, which mounts all three).
+    let tls = "internalTLS:\n  enabled: true\n  certSource: secret\n  portal:\n    secretName: portal-tls\n  trivy:\n    secretName: trivy-tls\n";
+    let pairs: &[(&str, &[&str])] = &[
+        ("portal-tls", &["tls.crt", "tls.key"]),
+        ("trivy-tls", &["tls.crt", "tls.key"]),
+    ];
+    assert!(missing_keys(tls, pairs, "1.14.2").is_empty());
+    assert_eq!(missing_keys(tls, pairs, "1.4.3").len(), 2);
+    // `core.existingSecret` is read from 1.14.0 only; before, `values-key-unsupported` says so.
+    let existing = "core:\n  existingSecret: core-secret\n";
+    let wrong: &[(&str, &[&str])] = &[("core-secret", &["other"])];
+    assert!(missing_keys(existing, wrong, "1.13.5").is_empty());
+    assert_eq!(missing_keys(existing, wrong, "1.14.0").len(), 1);
+    // From 1.14.0 the swift Secret must hold the password.
+    let swift = "persistence:\n  imageChartStorage:\n    type: swift\n    swift:\n      existingSecret: swift-creds\n";
+    let missing = missing_keys(
+        swift,
+        &[("swift-creds", &["REGISTRY_STORAGE_SWIFT_SECRETKEY"])],
+        "1.14.0",
+    );
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert!(
+        missing[0].contains("REGISTRY_STORAGE_SWIFT_PASSWORD"),
+        "{missing:?}"
+    );
+}
+
+#[test]
+// Chart 1.10.0 mounts the registry's htpasswd from a Secret literally named
+// `.Values.registry.credentials.existingSecret`: demanding keys of the named Secret hid that.
+fn registry_credentials_existing_secret_on_1_10_0_names_the_template_bug() {
+    let s = Scratch::new();
+    let creds = s.write(
+        "creds.yaml",
+        secret_manifest(
+            "registry-creds",
+            &[("REGISTRY_PASSWD", b"p4ssw0rd-registry")],
+        ),
+    );
+    let values = "registry:\n  credentials:\n    existingSecret: registry-creds\n";
+    let r = check_values(values, &["--secret", &creds, "--to", "1.10.0"]);
+    let f = r.findings("existing-secret-missing");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    let message = f[0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("literally named `.Values.registry.credentials.existingSecret`"),
+        "{message}"
+    );
+    assert!(f[0]["help"].as_str().unwrap_or_default().contains("1.10.1"));
+    assert!(
+        r.findings("existing-secret-key-missing").is_empty(),
+        "{}",
+        r.stdout
+    );
+    // 1.10.1 fixed the name: the registry's `REGISTRY_HTPASSWD` is demanded again.
+    let r = check_values(values, &["--secret", &creds, "--to", "1.10.1"]);
+    assert!(
+        r.findings("existing-secret-missing").is_empty(),
+        "{}",
+        r.stdout
+    );
+    let f = r.findings("existing-secret-key-missing");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert!(f[0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("REGISTRY_HTPASSWD"));
 }

@@ -33,6 +33,12 @@ pub fn preserves_internal_secrets(chart: Version) -> bool {
     chart >= Version::new(1, 14, 0)
 }
 
+/// Chart 1.4.0 writes `CSRF_KEY: {{ randAlphaNum 32 }}` into the core `ConfigMap` and never reads
+/// `core.xsrfKey`; 1.4.1 and later take the pinned value (verified by rendering 1.4.0–1.4.6).
+pub fn ignores_pinned_xsrf_key(chart: Version) -> bool {
+    chart == Version::new(1, 4, 0)
+}
+
 /// Up to chart 1.12 notary-server mounts the token certificate (when notary is enabled).
 pub fn notary_reads_token_cert(chart: Version) -> bool {
     chart < Version::new(1, 13, 0)
@@ -127,6 +133,16 @@ pub struct RemovedComponent {
     pub help: &'static str,
 }
 
+impl RemovedComponent {
+    /// Whether a values key belongs to the component: its section, or a key elsewhere named
+    /// after it (`expose.ingress.hosts.notary`, `expose.tls.secret.notarySecretName`,
+    /// `redis.external.chartmuseumDatabaseIndex`).
+    pub fn owns(&self, path: &str) -> bool {
+        path.split('.')
+            .any(|segment| segment.to_ascii_lowercase().starts_with(self.key))
+    }
+}
+
 /// Components whose data is lost when the target chart drops them.
 pub static REMOVED_COMPONENTS: &[RemovedComponent] = &[
     RemovedComponent {
@@ -134,14 +150,14 @@ pub static REMOVED_COMPONENTS: &[RemovedComponent] = &[
         enabled: "chartmuseum.enabled",
         removed_in: Version::new(1, 12, 0),
         data: "Helm charts stored in ChartMuseum are no longer served (Harbor 2.8 removed it)",
-        help: "before upgrading, push every chart again as an OCI artifact (`helm push chart.tgz oci://HARBOR/PROJECT`) and point clients at `oci://`; then set `chartmuseum.enabled: false`",
+        help: "before upgrading, push every chart again as an OCI artifact (`helm push chart.tgz oci://HARBOR/PROJECT`) and point clients at `oci://`; then set `chartmuseum.enabled: false` (or remove the `chartmuseum` settings)",
     },
     RemovedComponent {
         key: "notary",
         enabled: "notary.enabled",
         removed_in: Version::new(1, 13, 0),
         data: "Docker Content Trust signatures stored in notary are lost (Harbor 2.9 removed it)",
-        help: "before upgrading, sign the images you rely on with Cosign or Notation (stored as OCI artifacts next to the image) and switch enforcement to them; then set `notary.enabled: false`",
+        help: "before upgrading, sign the images you rely on with Cosign or Notation (stored as OCI artifacts next to the image) and switch enforcement to them; then set `notary.enabled: false` (or remove the `notary` settings)",
     },
 ];
 

@@ -272,7 +272,7 @@ mod tests {
     #[test]
     fn the_embedded_table_parses() {
         let c = catalog();
-        assert_eq!(c.releases().len(), 81);
+        assert_eq!(c.releases().len(), 83);
         assert_eq!(c.oldest().map(|r| r.chart), Some(Version::new(1, 4, 0)));
         assert_eq!(c.newest().map(|r| r.harbor), Some(Version::new(2, 15, 1)));
         let token = c.key("core.tokenKey").unwrap();

@@ -1,6 +1,8 @@
-//! The generator of the embedded tables: reads the default `values.yaml` and `Chart.yaml` of
-//! every release in `../shared/harbor-helm/<version>/`, derives each release's key set with the
-//! same extractor `--chart` uses, and writes `keys.tsv` and `defaults.tsv`.
+//! The generator of the embedded tables: reads the packaged chart of every release in
+//! `../shared/harbor-helm/<version>/` and `../shared/harbor-helm-extra/<version>/` (1.5.6 and
+//! 1.7.1, tagged without `v`), derives each release's key set with the same reader `--chart`
+//! uses (its `values.yaml`, plus the keys only its templates read), and writes `keys.tsv` and
+//! `defaults.tsv`.
 //!
 //! `UPDATE_CHART_TABLE=1 cargo test chart_table` rewrites them; without it the test fails when
 //! they differ from what the charts give. The charts are not part of this repository: without
@@ -10,7 +12,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::catalog::{catalog, format_set, ReleaseSet};
-use super::schema::{extract, KeyState, Presence, ValuesKeys};
+use super::local::read_chart;
+use super::schema::{KeyState, Presence, ValuesKeys};
 use super::version::{parse_chart_version, Release};
 
 /// Keys whose default is kept in the embedded table because rules depend on it: credentials,
@@ -98,41 +101,38 @@ fn charts_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/harbor-helm")
 }
 
-/// Every release in the charts folder with its key set, oldest first; `None` when absent.
+/// Releases the chart repository tagged without the `v` prefix, kept apart from the others.
+fn extra_charts_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/harbor-helm-extra")
+}
+
+/// Every release in the chart folders with its key set, oldest first; `None` when the main
+/// folder is absent.
 fn read_releases() -> Option<Vec<(Release, ValuesKeys)>> {
-    let dir = charts_dir();
-    let entries = std::fs::read_dir(&dir).ok()?;
-    let mut releases: Vec<(Release, PathBuf)> = entries
-        .flatten()
-        .filter_map(|e| {
+    let mut releases: Vec<(Release, PathBuf)> = Vec::new();
+    for (dir, required) in [(charts_dir(), true), (extra_charts_dir(), false)] {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(_) if !required => continue,
+            Err(_) => return None,
+        };
+        releases.extend(entries.flatten().filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            parse_chart_version(&name).map(|r| (r, e.path()))
-        })
-        .collect();
+            parse_chart_version(&name).map(|r| (r, e.path().join(format!("harbor-{name}.tgz"))))
+        }));
+    }
     releases.sort_by_key(|(r, _)| r.chart);
     let out = releases
         .into_iter()
-        .map(|(release, path)| {
-            let chart = std::fs::read_to_string(path.join("Chart.yaml")).expect("Chart.yaml");
-            let app = chart
-                .lines()
-                .find_map(|l| l.strip_prefix("appVersion:"))
-                .map(|v| {
-                    v.trim()
-                        .trim_matches('"')
-                        .trim_start_matches('v')
-                        .to_string()
-                });
+        .map(|(release, tgz)| {
+            let chart = read_chart(&tgz).unwrap_or_else(|e| panic!("{}: {e}", tgz.display()));
+            assert_eq!(chart.release.chart, release.chart, "{}", tgz.display());
             assert_eq!(
-                app.as_deref(),
-                Some(release.harbor.to_string().as_str()),
+                chart.release.harbor, release.harbor,
                 "chart {} ships Harbor {}",
-                release.chart,
-                release.harbor
+                release.chart, release.harbor
             );
-            let values = std::fs::read_to_string(path.join("values.yaml")).expect("values.yaml");
-            let keys = extract(&values).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            (release, keys)
+            (release, chart.keys)
         })
         .collect();
     Some(out)
@@ -147,7 +147,7 @@ fn chart_table_is_derived_from_every_release() {
         ));
         return;
     };
-    assert!(releases.len() >= 81, "only {} releases", releases.len());
+    assert!(releases.len() >= 83, "only {} releases", releases.len());
     let (keys_tsv, defaults_tsv) = render_tables(&releases);
     let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/chart");
     if std::env::var_os("UPDATE_CHART_TABLE").is_some() {

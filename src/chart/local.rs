@@ -2,18 +2,52 @@
 //!
 //! A directory holds `Chart.yaml` and `values.yaml` (or has them under `harbor/`, as
 //! `helm pull --untar` leaves them); an archive is the `.tgz` that `helm pull` writes, with a
-//! top-level `harbor/` folder. Nothing is extracted to disk and only the two files are read.
+//! top-level `harbor/` folder. Nothing is extracted to disk. Besides the two files, the
+//! templates are scanned for the values keys they read that `values.yaml` does not declare
+//! (`core.gcTimeWindowHours`), so a chart read here has the same keys as the embedded table.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::schema::{extract, ValuesKeys};
+use super::schema::{add_template_reads, extract, ValuesKeys};
 use super::version::{parse_release, Release, Version};
 use super::Error;
 use crate::values::{parse_named, SourceId, Value};
 
 /// Neither file of a chart comes anywhere near this; a larger one is not a chart.
 const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// All templates together (1.19.1 has about 1 MiB in 100 files); more is not a chart.
+const MAX_TEMPLATE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The files of a chart that are read.
+struct ChartFiles {
+    chart: String,
+    values: String,
+    templates: Vec<String>,
+}
+
+/// Whether a file under `templates/` is a template (`_helpers.tpl`, `*.yaml`, `NOTES.txt`).
+fn is_template(name: &str) -> bool {
+    [".yaml", ".yml", ".tpl", ".txt"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+/// Keeps a running total of template bytes within [`MAX_TEMPLATE_BYTES`].
+fn add_template(
+    templates: &mut Vec<String>,
+    total: &mut u64,
+    text: String,
+    origin: &str,
+) -> Result<(), Error> {
+    *total += text.len() as u64;
+    if *total > MAX_TEMPLATE_BYTES {
+        return Err(invalid(origin, "its templates are larger than 64 MiB"));
+    }
+    templates.push(text);
+    Ok(())
+}
 
 /// A chart read with `--chart`.
 #[derive(Debug, Clone)]
@@ -29,18 +63,21 @@ pub struct LocalChart {
 /// Reads a chart directory or `.tgz`.
 pub fn read_chart(path: &Path) -> Result<LocalChart, Error> {
     let origin = path.display().to_string();
-    let (chart_yaml, values_yaml) = if path.is_dir() {
+    let files = if path.is_dir() {
         read_dir(path, &origin)?
     } else {
         read_archive(path, &origin)?
     };
-    let release = chart_release(&chart_yaml, &origin)?;
-    let keys = extract(&values_yaml).map_err(|source| Error::ChartYaml {
+    let release = chart_release(&files.chart, &origin)?;
+    let mut keys = extract(&files.values).map_err(|source| Error::ChartYaml {
         path: format!("{origin} (values.yaml)"),
         source,
     })?;
     if keys.keys.is_empty() {
         return Err(invalid(&origin, "its values.yaml declares no keys"));
+    }
+    for template in &files.templates {
+        add_template_reads(&mut keys, template);
     }
     Ok(LocalChart {
         release,
@@ -56,7 +93,7 @@ fn invalid(origin: &str, reason: impl Into<String>) -> Error {
     }
 }
 
-fn read_dir(path: &Path, origin: &str) -> Result<(String, String), Error> {
+fn read_dir(path: &Path, origin: &str) -> Result<ChartFiles, Error> {
     let dir: PathBuf = if path.join("Chart.yaml").is_file() {
         path.to_path_buf()
     } else if path.join("harbor").join("Chart.yaml").is_file() {
@@ -64,16 +101,40 @@ fn read_dir(path: &Path, origin: &str) -> Result<(String, String), Error> {
     } else {
         return Err(invalid(origin, "no Chart.yaml in it (nor in harbor/)"));
     };
-    let read = |name: &str| -> Result<String, Error> {
-        let file = dir.join(name);
+    let read = |file: &Path| -> Result<String, Error> {
         let display = file.display().to_string();
-        let handle = std::fs::File::open(&file).map_err(|source| Error::ChartIo {
+        let handle = std::fs::File::open(file).map_err(|source| Error::ChartIo {
             path: display.clone(),
             source,
         })?;
         read_text(handle, &display)
     };
-    Ok((read("Chart.yaml")?, read("values.yaml")?))
+    let mut templates = Vec::new();
+    let mut total = 0;
+    // Regular files only, not following links out of the chart; subfolders of `templates/`
+    // (`templates/core/`) one level at a time.
+    let mut folders = vec![dir.join("templates")];
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if kind.is_dir() {
+                folders.push(entry.path());
+            } else if kind.is_file() && is_template(&name) {
+                add_template(&mut templates, &mut total, read(&entry.path())?, origin)?;
+            }
+        }
+    }
+    Ok(ChartFiles {
+        chart: read(&dir.join("Chart.yaml"))?,
+        values: read(&dir.join("values.yaml"))?,
+        templates,
+    })
 }
 
 fn read_text(reader: impl Read, origin: &str) -> Result<String, Error> {
@@ -91,7 +152,16 @@ fn read_text(reader: impl Read, origin: &str) -> Result<String, Error> {
     String::from_utf8(bytes).map_err(|_| invalid(origin, "not UTF-8 text"))
 }
 
-fn read_archive(path: &Path, origin: &str) -> Result<(String, String), Error> {
+/// The chart files found under one top-level folder of an archive.
+#[derive(Default)]
+struct Folder {
+    top: String,
+    chart: Option<String>,
+    values: Option<String>,
+    templates: Vec<String>,
+}
+
+fn read_archive(path: &Path, origin: &str) -> Result<ChartFiles, Error> {
     let file = std::fs::File::open(path).map_err(|source| Error::ChartIo {
         path: origin.to_string(),
         source,
@@ -104,46 +174,66 @@ fn read_archive(path: &Path, origin: &str) -> Result<(String, String), Error> {
     };
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
     // Files by top-level folder: `helm pull` writes `harbor/`, a renamed chart another name.
-    let mut found: Vec<(String, Option<String>, Option<String>)> = Vec::new();
+    let mut found: Vec<Folder> = Vec::new();
+    let mut total = 0;
     for entry in archive.entries().map_err(not_archive)? {
         let entry = entry.map_err(not_archive)?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
         let entry_path = entry.path().map_err(not_archive)?.into_owned();
         let parts: Vec<String> = entry_path
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
-        let [top, name] = parts.as_slice() else {
-            continue;
+        let (top, name, template) = match parts.as_slice() {
+            [top, name] if name == "Chart.yaml" || name == "values.yaml" => (top, name, false),
+            [top, folder, .., name] if folder == "templates" && is_template(name) => {
+                (top, name, true)
+            }
+            _ => continue,
         };
-        if name != "Chart.yaml" && name != "values.yaml" {
-            continue;
-        }
-        let text = read_text(entry, &format!("{origin} ({top}/{name})"))?;
-        let index = if let Some(i) = found.iter().position(|(t, _, _)| t == top) {
+        let text = read_text(entry, &format!("{origin} ({})", parts.join("/")))?;
+        let index = if let Some(i) = found.iter().position(|f| &f.top == top) {
             i
         } else {
-            found.push((top.clone(), None, None));
+            found.push(Folder {
+                top: top.clone(),
+                ..Folder::default()
+            });
             found.len() - 1
         };
         let slot = &mut found[index];
-        if name == "Chart.yaml" {
-            slot.1 = Some(text);
+        if template {
+            add_template(&mut slot.templates, &mut total, text, origin)?;
+        } else if name == "Chart.yaml" {
+            slot.chart = Some(text);
         } else {
-            slot.2 = Some(text);
+            slot.values = Some(text);
         }
     }
     let pick = found
         .iter()
-        .position(|(top, _, _)| top == "harbor")
+        .position(|f| f.top == "harbor")
         .or_else(|| (found.len() == 1).then_some(0));
-    let Some((top, chart, values)) = pick.map(|i| found.swap_remove(i)) else {
+    let Some(Folder {
+        top,
+        chart,
+        values,
+        templates,
+    }) = pick.map(|i| found.swap_remove(i))
+    else {
         return Err(invalid(
             origin,
             "the archive has no `harbor/Chart.yaml` (expected the `.tgz` that `helm pull` writes)",
         ));
     };
     match (chart, values) {
-        (Some(c), Some(v)) => Ok((c, v)),
+        (Some(chart), Some(values)) => Ok(ChartFiles {
+            chart,
+            values,
+            templates,
+        }),
         (None, _) => Err(invalid(
             origin,
             format!("the archive has no `{top}/Chart.yaml`"),

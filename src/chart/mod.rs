@@ -2,7 +2,8 @@
 //! values keys it has, and what it does that decides the rules.
 //!
 //! Pure data and arithmetic, except [`read_chart`], which reads a chart from disk for `--chart`.
-//! Chart 1.N.p ships Harbor 2.(N-4).p for every release from 1.4.0 to 1.19.1.
+//! Chart 1.N.p ships Harbor 2.(N-4).p for every release from 1.4.0 to 1.19.1, including 1.5.6
+//! (Harbor 2.1.6) and 1.7.1 (Harbor 2.3.1), which the chart repository tagged without `v`.
 //!
 //! - [`catalog()`]: the embedded table (`keys.tsv`, `defaults.tsv`), derived from each release's
 //!   `values.yaml` by the generator in `generate.rs`.
@@ -32,6 +33,14 @@ pub enum Error {
     /// Not a version at all.
     #[error(transparent)]
     Version(#[from] VersionError),
+    /// A number the 1.N ↔ 2.(N-4) rule cannot place (`3.0.0`, `1.2.0`).
+    #[error("{why}; the newest release this tool knows is {newest}: for a newer chart, pass the chart itself with `--chart DIR|TGZ` (as `helm pull harbor/harbor --version VERSION` writes it)")]
+    UnplacedVersion {
+        /// Why the number is not a version of either.
+        why: VersionError,
+        /// `Harbor 2.15.1 (chart 1.19.1)`.
+        newest: String,
+    },
     /// A well-formed version that is not in the embedded table.
     #[error("{release} is not a release this tool knows; the newest it knows is {newest}: for a newer chart, pass the chart itself with `--chart DIR|TGZ` (as `helm pull harbor/harbor --version VERSION` writes it)")]
     UnknownRelease {
@@ -70,16 +79,28 @@ pub enum Error {
 
 /// Parses a version (`2.10.2`, `v2.10.2`, `1.14.2`) and requires it to be a known release.
 pub fn known_release(text: &str) -> Result<Release, Error> {
-    let release = parse_release(text)?;
     let catalog = catalog();
+    let newest = || {
+        catalog
+            .newest()
+            .map_or_else(|| "none".to_string(), |r| r.describe())
+    };
+    let release = match parse_release(text) {
+        Ok(release) => release,
+        Err(why @ VersionError::Unknown(_)) => {
+            return Err(Error::UnplacedVersion {
+                why,
+                newest: newest(),
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
     if catalog.index_of(release.chart).is_some() {
         return Ok(release);
     }
     Err(Error::UnknownRelease {
         release: release.describe(),
-        newest: catalog
-            .newest()
-            .map_or_else(|| "none".to_string(), |r| r.describe()),
+        newest: newest(),
     })
 }
 
@@ -93,7 +114,7 @@ mod tests {
             known_release("v2.10.2").ok().map(|r| r.chart),
             Some(Version::new(1, 14, 2))
         );
-        for text in ["1.12.9", "2.16.0"] {
+        for text in ["1.12.9", "2.16.0", "3.0.0", "1.2.0"] {
             let message = known_release(text).unwrap_err().to_string();
             assert!(
                 message.contains("Harbor 2.15.1 (chart 1.19.1)"),

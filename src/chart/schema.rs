@@ -222,6 +222,67 @@ fn scan_comments(text: &str, lines: &BTreeMap<usize, KeyLine>, out: &mut ValuesK
     }
 }
 
+/// Adds the keys a template reads that `values.yaml` neither sets nor documents, as
+/// [`Presence::Commented`]: `.Values.core.gcTimeWindowHours` behind `hasKey .Values.core
+/// "gcTimeWindowHours"` (1.5.0 and later), `.Values.core.resources` in 1.4.x, whose example sits
+/// at column 0 where the comment scan cannot place it. A reference counts only when its parent
+/// is a key of the chart (or the root) and no ancestor is a free-form map; references to a key
+/// that moved ([`super::behaviour::renamed_to`]) are leftovers, not keys.
+pub fn add_template_reads(keys: &mut ValuesKeys, template: &str) {
+    for path in template_references(template) {
+        if keys.keys.contains_key(&path) || super::behaviour::renamed_to(&path).is_some() {
+            continue;
+        }
+        let mut ancestors = path.match_indices('.').map(|(i, _)| &path[..i]);
+        let inside_known = ancestors.all(|a| keys.get(a).is_some_and(|k| !k.open));
+        if !inside_known {
+            continue;
+        }
+        let last = path.rsplit('.').next().unwrap_or(&path);
+        keys.keys.insert(
+            path.clone(),
+            KeyState {
+                presence: Presence::Commented,
+                open: NAMED_OPEN.contains(&last),
+            },
+        );
+    }
+}
+
+/// The dotted paths a template reads: `.Values.a.b` (also `$.Values.a.b`), and `a.b.c` of
+/// `hasKey .Values.a.b "c"`.
+fn template_references(template: &str) -> Vec<String> {
+    const MARK: &str = ".Values.";
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = Vec::new();
+    for (start, _) in template.match_indices(MARK) {
+        let rest = &template[start + MARK.len()..];
+        let end = rest
+            .char_indices()
+            .find(|&(i, c)| !(is_ident(c) || (c == '.' && rest[i + 1..].starts_with(is_ident))))
+            .map_or(rest.len(), |(i, _)| i);
+        let path = &rest[..end];
+        if path.is_empty() {
+            continue;
+        }
+        out.push(path.to_string());
+        let has_key = template[..start]
+            .trim_end_matches('$')
+            .trim_end()
+            .ends_with("hasKey");
+        if has_key {
+            let after = rest[end..].trim_start();
+            if let Some(quoted) = after.strip_prefix('"') {
+                let key: String = quoted.chars().take_while(|&c| is_ident(c)).collect();
+                if !key.is_empty() && quoted[key.len()..].starts_with('"') {
+                    out.push(format!("{path}.{key}"));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// `key` from `key: …` or `key:` when `key` is a lowercase-initial identifier (prose such as
 /// `Note:` or `Example:` starts with a capital).
 fn commented_key(body: &str) -> Option<&str> {
@@ -267,6 +328,36 @@ core:
 # existingSecretAdminPassword:
 existingSecretAdminPasswordKey: HARBOR_ADMIN_PASSWORD
 ";
+
+    #[test]
+    fn keys_only_templates_read_are_added_as_commented() {
+        let mut keys =
+            extract("core:\n  replicas: 1\n  podAnnotations: {}\njobservice:\n  jobLoggers: []\n")
+                .unwrap();
+        add_template_reads(
+            &mut keys,
+            "{{- if hasKey .Values.core \"gcTimeWindowHours\" }}\n  GC: \"{{ .Values.core.gcTimeWindowHours }}\"\n\
+             {{ toYaml $.Values.core.resources | indent 10 }}\n{{ .Values.core.podAnnotations.foo }}\n\
+             {{ .Values.nosuch.key }} {{ .Values.nameOverride }} {{ has \"file\" .Values.jobservice.jobLogger }}",
+        );
+        let state = |p: &str| keys.get(p).map(|k| (k.presence, k.open));
+        assert_eq!(
+            state("core.gcTimeWindowHours"),
+            Some((Presence::Commented, false))
+        );
+        assert_eq!(state("core.resources"), Some((Presence::Commented, true)));
+        assert_eq!(state("nameOverride"), Some((Presence::Commented, false)));
+        assert_eq!(state("core.replicas"), Some((Presence::Active, false)));
+        // Inside a free-form map, below an unknown key, or a renamed key's leftover: not keys.
+        for p in [
+            "core.podAnnotations.foo",
+            "nosuch.key",
+            "nosuch",
+            "jobservice.jobLogger",
+        ] {
+            assert_eq!(state(p), None, "{p}");
+        }
+    }
 
     #[test]
     fn active_commented_and_open_keys() {

@@ -37,7 +37,8 @@ pub struct Settings {
 pub enum FieldState<'a> {
     /// Not in the values: the chart default applies.
     Unset,
-    /// Explicitly `null` (Helm deletes the key, so the chart default applies).
+    /// Explicitly `null`: Helm deletes the key, chart default included (a template that pipes it
+    /// through `b64enc` fails, one that prints it writes `<no value>`).
     Null,
     /// A string (possibly empty).
     Str(&'a str),
@@ -87,12 +88,12 @@ impl<'a> Field<'a> {
     }
 
     /// The value the chart will use: the string if set, else the chart default; `None` when not
-    /// knowable (placeholder, wrong type) or when there is no default.
+    /// knowable (placeholder, wrong type, null) or when there is no default.
     pub fn effective(&self) -> Option<&'a str> {
         match self.state() {
             FieldState::Str(s) => Some(s),
-            FieldState::Unset | FieldState::Null => chart_default(self.path),
-            FieldState::Placeholder | FieldState::NotString(_) => None,
+            FieldState::Unset => chart_default(self.path),
+            FieldState::Null | FieldState::Placeholder | FieldState::NotString(_) => None,
         }
     }
 
@@ -174,6 +175,8 @@ fn located(
 pub struct TokenPair<'a> {
     /// `values` or `Secret harbor-core`.
     pub label: String,
+    /// The Secret the pair is read from, for a Secret.
+    pub secret_name: Option<&'a str>,
     /// The private key, if present.
     pub key: Option<Material<'a>>,
     /// The certificate, if present.
@@ -486,7 +489,9 @@ impl<'a> Context<'a> {
             };
             let (k, c) = (material("tls.key"), material("tls.crt"));
             if k.is_some() || c.is_some() {
-                pairs.push(TokenPair::parse(format!("Secret `{}`", secret.name), k, c));
+                let mut pair = TokenPair::parse(format!("Secret `{}`", secret.name), k, c);
+                pair.secret_name = Some(secret.name.as_str());
+                pairs.push(pair);
             }
         }
         pairs
@@ -583,10 +588,13 @@ impl<'a> Context<'a> {
         };
         match field.state() {
             FieldState::Str(s) => Ok(value_of(s.as_bytes(), false)),
-            FieldState::Unset | FieldState::Null => match chart_default(path) {
+            FieldState::Unset => match chart_default(path) {
                 Some(d) => Ok(value_of(d.as_bytes(), true)),
                 None => Err(format!("`{path}` is not set and has no chart default")),
             },
+            FieldState::Null => Err(format!(
+                "`{path}` is null: Helm deletes the key, chart default included (`secret-not-string`)"
+            )),
             FieldState::Placeholder => Err(format!("`{path}` holds a deploy-time placeholder")),
             FieldState::NotString(t) => Err(format!("`{path}` is a {t}, not a string")),
         }
@@ -607,6 +615,7 @@ impl<'a> TokenPair<'a> {
         let parsed_cert = cert.as_ref().map(|m| pki::parse_certificates(&m.text));
         TokenPair {
             label,
+            secret_name: None,
             key,
             cert,
             parsed_key,

@@ -1,13 +1,20 @@
 //! `existing-secret-missing` and `existing-secret-key-missing`: Secrets the values name.
 //!
 //! Offline, only the Secrets given with `--secret` are known: a Secret that is not among them is
-//! reported missing only with `--secrets-complete` (or, later, when read from the cluster).
+//! reported missing only with `--secrets-complete` (or when read from the cluster).
+//!
+//! Which keys the target chart reads from each Secret was taken from `helm template` of every
+//! release with the knob set: a knob the target chart does not have is not read at all
+//! (`values-key-unsupported` says so), `core.secretName` needs `tls.crt` only where a pod mounts
+//! it, and 1.10.0 mounts the registry's htpasswd from a Secret literally named
+//! `.Values.registry.credentials.existingSecret`.
 
 use super::{Context, Findings, Rule};
+use crate::chart::{ChartView, Version};
 use crate::report::{Finding, Severity};
 use crate::values::Span;
 
-/// A Secret named by the values, and the data keys the chart reads from it.
+/// A Secret named by the values, and the data keys the target chart reads from it.
 struct Reference<'a> {
     path: &'static str,
     name: &'a str,
@@ -15,105 +22,179 @@ struct Reference<'a> {
     span: Option<Span>,
 }
 
-fn references<'a>(ctx: &Context<'a>) -> Vec<Reference<'a>> {
-    let mut refs = Vec::new();
-    let mut add = |path: &'static str, keys: Vec<&'a str>| {
-        if let Some(name) = ctx.setting(path) {
-            let span = ctx
+/// The keys of the Secret named by `core.secretName` that a pod of the target chart mounts:
+/// core mounts `tls.key` in every release; notary-server mounts `tls.crt` in charts before 1.13
+/// when notary is enabled, and 1.4.0–1.5.6 also mount it into the registry (which does not use
+/// it, but the pod cannot start without it).
+pub(super) fn token_secret_keys(
+    ctx: &Context<'_>,
+    target: Option<ChartView<'_>>,
+) -> &'static [&'static str] {
+    let Some(target) = target else {
+        return &["tls.key", "tls.crt"];
+    };
+    let chart = target.release.chart;
+    let notary = ctx.flag(
+        "notary.enabled",
+        target.default("notary.enabled") == Some("true"),
+    );
+    if chart < Version::new(1, 6, 0) || (chart < Version::new(1, 13, 0) && notary) {
+        &["tls.key", "tls.crt"]
+    } else {
+        &["tls.key"]
+    }
+}
+
+/// Chart 1.10.0 writes `secretName: .Values.registry.credentials.existingSecret` (the text, not
+/// the value) for the registry's htpasswd volume.
+fn registry_credentials_name_bug(target: Option<ChartView<'_>>) -> bool {
+    target.is_some_and(|t| t.release.chart == Version::new(1, 10, 0))
+}
+
+/// Collects the references of the knobs the target chart has.
+struct Collector<'c, 'a> {
+    ctx: &'c Context<'a>,
+    target: Option<ChartView<'a>>,
+    refs: Vec<Reference<'a>>,
+}
+
+impl<'a> Collector<'_, 'a> {
+    fn add(&mut self, path: &'static str, keys: Vec<&'a str>) {
+        // A knob the target chart does not have is not read (`values-key-unsupported`).
+        if self.target.is_some_and(|t| !t.has(path)) {
+            return;
+        }
+        if let Some(name) = self.ctx.setting(path) {
+            let span = self
+                .ctx
                 .values
                 .entry_path(path)
                 .and_then(|e| e.node.span.or(e.key_span));
-            refs.push(Reference {
+            self.refs.push(Reference {
                 path,
                 name,
                 keys,
                 span,
             });
         }
+    }
+
+    /// A knob whose data key is configurable (`core.existingXsrfSecretKey`), with its default.
+    fn add_keyed(&mut self, path: &'static str, key_path: &str, default: &'a str) {
+        let key = self.ctx.setting(key_path).unwrap_or(default);
+        self.add(path, vec![key]);
+    }
+}
+
+fn references<'a>(ctx: &Context<'a>) -> Vec<Reference<'a>> {
+    let target = ctx.target();
+    let mut c = Collector {
+        ctx,
+        target,
+        refs: Vec::new(),
     };
-    add("core.secretName", vec!["tls.key", "tls.crt"]);
-    add("existingSecretSecretKey", vec!["secretKey"]);
-    add("core.existingSecret", vec!["secret"]);
-    add(
+    c.add("core.secretName", token_secret_keys(ctx, target).to_vec());
+    c.add("existingSecretSecretKey", vec!["secretKey"]);
+    c.add("core.existingSecret", vec!["secret"]);
+    c.add_keyed(
         "core.existingXsrfSecret",
-        vec![ctx
-            .setting("core.existingXsrfSecretKey")
-            .unwrap_or("CSRF_KEY")],
+        "core.existingXsrfSecretKey",
+        "CSRF_KEY",
     );
-    add(
+    c.add_keyed(
         "jobservice.existingSecret",
-        vec![ctx
-            .setting("jobservice.existingSecretKey")
-            .unwrap_or("JOBSERVICE_SECRET")],
+        "jobservice.existingSecretKey",
+        "JOBSERVICE_SECRET",
     );
-    add(
+    c.add_keyed(
         "registry.existingSecret",
-        vec![ctx
-            .setting("registry.existingSecretKey")
-            .unwrap_or("REGISTRY_HTTP_SECRET")],
+        "registry.existingSecretKey",
+        "REGISTRY_HTTP_SECRET",
     );
-    add(
-        "registry.credentials.existingSecret",
-        vec!["REGISTRY_PASSWD", "REGISTRY_HTPASSWD"],
-    );
-    add(
+    // Core and jobservice read `REGISTRY_PASSWD`; the registry mounts `REGISTRY_HTPASSWD`, except
+    // in 1.10.0, whose registry looks for another Secret (`existing-secret-missing` says so).
+    if registry_credentials_name_bug(target) {
+        c.add(
+            "registry.credentials.existingSecret",
+            vec!["REGISTRY_PASSWD"],
+        );
+    } else {
+        c.add(
+            "registry.credentials.existingSecret",
+            vec!["REGISTRY_PASSWD", "REGISTRY_HTPASSWD"],
+        );
+    }
+    c.add_keyed(
         "existingSecretAdminPassword",
-        vec![ctx
-            .setting("existingSecretAdminPasswordKey")
-            .unwrap_or("HARBOR_ADMIN_PASSWORD")],
+        "existingSecretAdminPasswordKey",
+        "HARBOR_ADMIN_PASSWORD",
     );
-    add("caSecretName", vec!["ca.crt"]);
+    c.add("caSecretName", vec!["ca.crt"]);
     if ctx.setting("database.type") == Some("external") {
-        add("database.external.existingSecret", vec!["password"]);
+        c.add("database.external.existingSecret", vec!["password"]);
     }
     if ctx.setting("redis.type") == Some("external") {
-        add("redis.external.existingSecret", vec!["REDIS_PASSWORD"]);
+        c.add("redis.external.existingSecret", vec!["REDIS_PASSWORD"]);
     }
-    match ctx.setting("persistence.imageChartStorage.type") {
-        Some("azure") => add(
+    add_storage(&mut c);
+    add_tls(&mut c);
+    c.refs
+}
+
+/// The Secret of the registry's storage driver.
+fn add_storage(c: &mut Collector<'_, '_>) {
+    match c.ctx.setting("persistence.imageChartStorage.type") {
+        Some("azure") => c.add(
             "persistence.imageChartStorage.azure.existingSecret",
             vec!["AZURE_STORAGE_ACCESS_KEY"],
         ),
-        Some("gcs") => add(
+        Some("gcs") => c.add(
             "persistence.imageChartStorage.gcs.existingSecret",
             vec!["GCS_KEY_DATA"],
         ),
         // Injected whole with `envFrom`: any keys, only existence matters.
-        Some("s3") => add("persistence.imageChartStorage.s3.existingSecret", vec![]),
-        Some("swift") => add("persistence.imageChartStorage.swift.existingSecret", vec![]),
-        Some("oss") => add("persistence.imageChartStorage.oss.existingSecret", vec![]),
+        Some("s3") => c.add("persistence.imageChartStorage.s3.existingSecret", vec![]),
+        // From 1.14.0 (where the knob appears) the registry reads the password from it by name.
+        Some("swift") => c.add(
+            "persistence.imageChartStorage.swift.existingSecret",
+            vec!["REGISTRY_STORAGE_SWIFT_PASSWORD"],
+        ),
+        Some("oss") => c.add("persistence.imageChartStorage.oss.existingSecret", vec![]),
         _ => {}
     }
-    if ctx.flag("expose.tls.enabled", true)
-        && ctx.setting("expose.tls.certSource") == Some("secret")
+}
+
+/// The ingress and internal TLS Secrets.
+fn add_tls(c: &mut Collector<'_, '_>) {
+    if c.ctx.flag("expose.tls.enabled", true)
+        && c.ctx.setting("expose.tls.certSource") == Some("secret")
     {
-        add("expose.tls.secret.secretName", vec!["tls.crt", "tls.key"]);
+        c.add("expose.tls.secret.secretName", vec!["tls.crt", "tls.key"]);
     }
-    if ctx.flag("internalTLS.enabled", false)
-        && ctx.setting("internalTLS.certSource") == Some("secret")
+    if !c.ctx.flag("internalTLS.enabled", false)
+        || c.ctx.setting("internalTLS.certSource") != Some("secret")
     {
-        add(
-            "internalTLS.core.secretName",
-            vec!["ca.crt", "tls.crt", "tls.key"],
-        );
-        add(
-            "internalTLS.jobservice.secretName",
-            vec!["ca.crt", "tls.crt", "tls.key"],
-        );
-        add(
-            "internalTLS.registry.secretName",
-            vec!["ca.crt", "tls.crt", "tls.key"],
-        );
-        add(
-            "internalTLS.portal.secretName",
-            vec!["ca.crt", "tls.crt", "tls.key"],
-        );
-        add(
-            "internalTLS.trivy.secretName",
-            vec!["ca.crt", "tls.crt", "tls.key"],
-        );
+        return;
     }
-    refs
+    // Core, jobservice and registry also trust `ca.crt`; portal (nginx) and trivy read only their
+    // pair, except in 1.4.x, which mounts all three files one by one everywhere.
+    let subpath_mounts = c
+        .target
+        .is_some_and(|t| t.release.chart < Version::new(1, 5, 0));
+    let pair_only: Vec<&str> = if subpath_mounts {
+        vec!["ca.crt", "tls.crt", "tls.key"]
+    } else {
+        vec!["tls.crt", "tls.key"]
+    };
+    for path in [
+        "internalTLS.core.secretName",
+        "internalTLS.jobservice.secretName",
+        "internalTLS.registry.secretName",
+    ] {
+        c.add(path, vec!["ca.crt", "tls.crt", "tls.key"]);
+    }
+    c.add("internalTLS.portal.secretName", pair_only.clone());
+    c.add("internalTLS.trivy.secretName", pair_only);
 }
 
 /// A Secret named by the values is absent.
@@ -135,11 +216,33 @@ the named Secret instead. If the Secret does not exist in the release namespace,
 mount it stay in `ContainerCreating` (`secret \"…\" not found`) and the upgrade hangs until Helm \
 times out. Offline, the tool knows only the Secrets given with `--secret`; pass \
 `--secrets-complete` when those files hold every Secret of the namespace (for example \
-`kubectl get secret -n harbor -o yaml > secrets.yaml`).\n\n**Fix:** create the Secret in the \
+`kubectl get secret -n harbor -o yaml > secrets.yaml`).\n\n\
+Chart 1.10.0 has a template bug: the registry's htpasswd volume names the Secret \
+`.Values.registry.credentials.existingSecret` literally instead of the value, so with \
+`registry.credentials.existingSecret` set the registry pod never starts, whatever Secret exists; \
+1.10.1 fixed it.\n\n**Fix:** create the Secret in the \
 release namespace before upgrading, or fix the name."
     }
     fn check(&self, ctx: &Context<'_>, out: &mut Findings) {
         let refs = references(ctx);
+        if registry_credentials_name_bug(ctx.target()) {
+            if let Some(r) = refs
+                .iter()
+                .find(|r| r.path == "registry.credentials.existingSecret")
+            {
+                out.push(
+                    Finding::new(
+                        self.id(),
+                        self.severity(),
+                        format!("chart 1.10.0 mounts the registry's htpasswd from a Secret literally named `.Values.registry.credentials.existingSecret`, not from `{}` (a template bug): the registry pod waits for a Secret that cannot exist", r.name),
+                    )
+                    .path(r.path)
+                    .at(r.span)
+                    .note("core and jobservice do read `REGISTRY_PASSWD` from the Secret named; only the registry's volume has the literal name")
+                    .help("target chart 1.10.1 or later, or on 1.10.0 leave `registry.credentials.existingSecret` unset and set `registry.credentials.password`"),
+                );
+            }
+        }
         for r in &refs {
             if ctx.secret(r.name).is_some() {
                 continue;
@@ -175,12 +278,16 @@ impl Rule for ExistingSecretKeyMissing {
         "a Secret named by the values lacks the data key the chart reads from it"
     }
     fn explain(&self) -> &'static str {
-        "The chart reads fixed key names from existing Secrets: `tls.key`/`tls.crt` for \
-`core.secretName`, `secretKey` for `existingSecretSecretKey`, `secret` for `core.existingSecret`, \
+        "The chart reads fixed key names from existing Secrets: `tls.key` for `core.secretName` \
+(and `tls.crt` where a pod mounts it: charts 1.4.0–1.5.6, and charts before 1.13 with notary \
+enabled), `secretKey` for `existingSecretSecretKey`, `secret` for `core.existingSecret`, \
 `REGISTRY_PASSWD` and `REGISTRY_HTPASSWD` for `registry.credentials.existingSecret`, `password` \
-for `database.external.existingSecret`, `ca.crt`/`tls.crt`/`tls.key` for TLS Secrets, and the \
-configurable `*Key` names for the others. A missing key leaves the pod in \
-`CreateContainerConfigError` (`couldn't find key … in Secret`) or mounts an empty file.\n\n\
+for `database.external.existingSecret`, `REGISTRY_STORAGE_SWIFT_PASSWORD` for the swift \
+`existingSecret`, `ca.crt`/`tls.crt`/`tls.key` for the internal TLS Secrets of core, jobservice \
+and registry (`tls.crt`/`tls.key` for portal and trivy), and the configurable `*Key` names for \
+the others. A missing key leaves the pod in `CreateContainerConfigError` (`couldn't find key … \
+in Secret`) or mounts an empty file. Knobs the target chart does not have are not read at all \
+and not checked (`values-key-unsupported` reports them).\n\n\
 **Fix:** add the key to the Secret (`kubectl create secret generic NAME --from-file=KEY=FILE`), \
 or point the matching `*Key` value at the key the Secret has."
     }

@@ -162,6 +162,12 @@ pub fn credential_field(path: &str) -> Option<&'static CredentialField> {
 /// even when the catalogue does not know the path, for example under a sub-chart).
 pub fn looks_secret(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
+    // `credentials` names a group (the chart's `registry.credentials`), not a secret: its children
+    // are judged by their own names and the catalogue, so `username` is shown and `password` and
+    // `htpasswdString` are masked.
+    if key == "credentials" {
+        return false;
+    }
     [
         "password",
         "passwd",
@@ -219,6 +225,9 @@ mod tests {
             "existingSecretKey",
             "tokenKeyPath",
             "replicas",
+            // `registry.credentials.username` is not a secret, nor the group it sits in.
+            "credentials",
+            "username",
         ] {
             assert!(!looks_secret(key), "{key}");
         }

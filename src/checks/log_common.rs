@@ -43,11 +43,21 @@ pub(super) fn of<'a>(hits: &[&'a Hit], kinds: &[Kind]) -> Vec<&'a Hit> {
         .collect()
 }
 
-/// `3 lines` / `1 line`.
-pub(super) fn lines(n: usize) -> String {
+/// `3 lines show` / `1 line shows`: the subject of a message and its verb, agreeing.
+pub(super) fn lines_that(n: usize, verb: &str) -> String {
     if n == 1 {
-        "1 line".into()
+        format!("1 line {verb}s")
     } else {
-        format!("{n} lines")
+        format!("{n} lines {verb}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    // Findings of one matching line read "1 line show …".
+    #[test]
+    fn one_line_shows_and_two_lines_show() {
+        assert_eq!(super::lines_that(1, "show"), "1 line shows");
+        assert_eq!(super::lines_that(2, "reject"), "2 lines reject");
     }
 }

@@ -1,6 +1,6 @@
 //! `log-csrf-key`: core's CSRF key is invalid (not 32 characters), or requests fail CSRF checks.
 
-use super::log_common::{any, flags, hits, lines, of};
+use super::log_common::{any, flags, hits, lines_that, of};
 use super::{Context, Findings, Rule};
 use crate::diagnose::{self, Kind};
 use crate::report::Severity;
@@ -37,9 +37,9 @@ core, and reload the UI."
         let Some((scan, hits)) = hits(ctx, self.id()) else {
             return;
         };
-        let n = lines(hits.len());
+        let n = lines_that(hits.len(), "show");
         let (severity, message) = if any(&hits, &[Kind::CsrfKeyLength]) {
-            (Severity::Error, format!("{n} show core refuses its CSRF key because it is not 32 characters (Harbor 2.13 and later): UI and API writes fail"))
+            (Severity::Error, format!("{n} core refuses its CSRF key because it is not 32 characters (Harbor 2.13 and later): UI and API writes fail"))
         } else if any(&hits, &[Kind::CsrfKeyRandom]) {
             let pods = scan.pods(&of(&hits, &[Kind::CsrfKeyRandom]));
             let severity = if pods.len() > 1 {
@@ -47,9 +47,9 @@ core, and reload the UI."
             } else {
                 Severity::Warning
             };
-            (severity, format!("{n} show core rejected its CSRF key (not 32 characters) and generated a random one per pod: with more than one core replica UI requests fail with `CSRF token invalid`"))
+            (severity, format!("{n} core rejected its CSRF key (not 32 characters) and generated a random one per pod: with more than one core replica UI requests fail with `CSRF token invalid`"))
         } else {
-            (Severity::Warning, format!("{n} show requests failing CSRF validation: core pods use different CSRF keys, or browsers hold tokens from before a key change"))
+            (Severity::Warning, format!("{n} requests failing CSRF validation: core pods use different CSRF keys, or browsers hold tokens from before a key change"))
         };
         out.push(
             diagnose::finding(self.id(), severity, message, &hits, scan, ctx.sources)

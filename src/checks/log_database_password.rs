@@ -1,6 +1,6 @@
 //! `log-database-password`: core cannot log in to its database.
 
-use super::log_common::{any, flags, hits, lines};
+use super::log_common::{any, flags, hits, lines_that};
 use super::{Context, Findings, Rule};
 use crate::diagnose::{self, Kind};
 use crate::report::Severity;
@@ -36,12 +36,12 @@ PostgreSQL (`ALTER USER postgres WITH PASSWORD '…'`) to match, then restart co
         let Some((scan, hits)) = hits(ctx, self.id()) else {
             return;
         };
-        let n = lines(hits.len());
+        let n = lines_that(hits.len(), "show");
         let password = any(&hits, &[Kind::DatabasePassword]);
         let message = if password {
-            format!("{n} show PostgreSQL rejecting the database password: the password core sends differs from the one the database holds")
+            format!("{n} PostgreSQL rejecting the database password: the password core sends differs from the one the database holds")
         } else {
-            format!("{n} show core could not initialise its database connection; the lines do not name the password, so read them for the cause")
+            format!("{n} core could not initialise its database connection; the lines do not name the password, so read them for the cause")
         };
         let mut finding = diagnose::finding(
             self.id(),

@@ -1,7 +1,7 @@
 //! `log-internal-secret-mismatch`: core, jobservice and registryctl reject each other's calls —
 //! `core.secret` / `jobservice.secret` differ between the components.
 
-use super::log_common::{any, flags, hits, lines};
+use super::log_common::{any, flags, hits, lines_that};
 use super::{Context, Findings, Rule};
 use crate::diagnose::{self, Kind};
 use crate::report::Severity;
@@ -40,16 +40,16 @@ then jobservice and registry (`kubectl rollout restart deployment/…`)."
         let Some((scan, hits)) = hits(ctx, self.id()) else {
             return;
         };
-        let n = lines(hits.len());
+        let n = lines_that(hits.len(), "show");
         let message = if any(&hits, &[Kind::RestConfig]) {
-            format!("{n} show jobservice cannot load its configuration from core (401): the `CORE_SECRET` it presents is not core's, so it crash-loops")
+            format!("{n} jobservice cannot load its configuration from core (401): the `CORE_SECRET` it presents is not core's, so it crash-loops")
         } else if any(
             &hits,
             &[Kind::HarborSecretScheme, Kind::JobserviceUnauthorized],
         ) {
-            format!("{n} show jobservice rejecting calls from core (code 10011): core and jobservice hold different internal secrets")
+            format!("{n} jobservice rejecting calls from core (code 10011): core and jobservice hold different internal secrets")
         } else {
-            format!("{n} show registryctl rejecting calls (garbage collection): the secret core or jobservice presents is not the one registryctl holds")
+            format!("{n} registryctl rejecting calls (garbage collection): the secret core or jobservice presents is not the one registryctl holds")
         };
         out.push(
             diagnose::finding(self.id(), self.severity(), message, &hits, scan, ctx.sources)

@@ -1,6 +1,6 @@
 //! `log-oidc-cli-secret-mismatch`: CLI-secret logins of OIDC users rejected with `secret mismatch`.
 
-use super::log_common::{flags, hits, lines};
+use super::log_common::{flags, hits, lines_that};
 use super::{Context, Findings, Rule};
 use crate::diagnose;
 use crate::report::Severity;
@@ -37,8 +37,8 @@ restore it (`harbor-upgrade keys restore`)."
             self.id(),
             self.severity(),
             format!(
-                "{} reject OIDC CLI-secret logins (`secret mismatch`): the secret presented is not the one Harbor stores for the user",
-                lines(hits.len())
+                "{} OIDC CLI-secret logins (`secret mismatch`): the secret presented is not the one Harbor stores for the user",
+                lines_that(hits.len(), "reject")
             ),
             &hits,
             scan,

@@ -1,7 +1,7 @@
 //! `log-oidc-session-lost`: the identity provider answered `Offline user session not found` to a
 //! token refresh — an identity-provider session problem, not a Harbor key problem.
 
-use super::log_common::{hits, lines};
+use super::log_common::{hits, lines_that};
 use super::{Context, Findings, Rule};
 use crate::diagnose;
 use crate::report::Severity;
@@ -43,8 +43,8 @@ logins work again. Keep IdP offline sessions across IdP restarts."
             self.id(),
             self.severity(),
             format!(
-                "{} show the identity provider refused token refreshes with `Offline user session not found`: the users' IdP sessions are gone; this is not a Harbor key problem",
-                lines(hits.len())
+                "{} the identity provider refused token refreshes with `Offline user session not found`: the users' IdP sessions are gone; this is not a Harbor key problem",
+                lines_that(hits.len(), "show")
             ),
             &hits,
             scan,

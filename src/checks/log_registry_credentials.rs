@@ -1,6 +1,6 @@
 //! `log-registry-credentials`: the registry's htpasswd rejects `harbor_registry_user`.
 
-use super::log_common::{any, flags, hits, lines, of};
+use super::log_common::{any, flags, hits, lines_that, of};
 use super::{Context, Findings, Rule};
 use crate::diagnose::{self, Kind};
 use crate::report::Severity;
@@ -44,8 +44,8 @@ jobservice."
             self.id(),
             self.severity(),
             format!(
-                "{} show the registry rejecting the credentials of `harbor_registry_user`: the password core and jobservice send does not match the registry's htpasswd",
-                lines(hits.len())
+                "{} the registry rejecting the credentials of `harbor_registry_user`: the password core and jobservice send does not match the registry's htpasswd",
+                lines_that(hits.len(), "show")
             ),
             &hits,
             scan,

@@ -1,7 +1,7 @@
 //! `log-registry-http-secret`: registry pods with different (or random) HTTP secrets break
 //! uploads that move between pods.
 
-use super::log_common::{flags, hits, lines, of};
+use super::log_common::{flags, hits, lines_that, of};
 use super::{Context, Findings, Rule};
 use crate::diagnose::{self, Kind};
 use crate::report::Severity;
@@ -39,12 +39,12 @@ than one registry replica.\n\n\
         let (severity, message) = if invalid.is_empty() {
             (
                 Severity::Warning,
-                format!("{} show registry pods started without `REGISTRY_HTTP_SECRET` and generated random ones: with more than one registry replica uploads fail", lines(hits.len())),
+                format!("{} registry pods started without `REGISTRY_HTTP_SECRET` and generated random ones: with more than one registry replica uploads fail", lines_that(hits.len(), "show")),
             )
         } else {
             (
                 Severity::Error,
-                format!("{} show blob uploads rejected with `invalid secret`: registry pods use different HTTP secrets", lines(hits.len())),
+                format!("{} blob uploads rejected with `invalid secret`: registry pods use different HTTP secrets", lines_that(hits.len(), "show")),
             )
         };
         out.push(

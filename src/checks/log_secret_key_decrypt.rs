@@ -1,7 +1,7 @@
 //! `log-secret-key-decrypt`: stored credentials cannot be decrypted — `secretKey` changed or a
 //! stored value is corrupt.
 
-use super::log_common::{flags, hits, lines};
+use super::log_common::{flags, hits, lines_that};
 use super::{Context, Findings, Rule};
 use crate::diagnose;
 use crate::report::Severity;
@@ -45,8 +45,8 @@ endpoints, LDAP bind password, OIDC client secret)."
                 self.id(),
                 self.severity(),
                 format!(
-                    "{} show core cannot decrypt credentials stored in the database: they were encrypted with another `secretKey`, or are corrupt",
-                    lines(hits.len())
+                    "{} core cannot decrypt credentials stored in the database: they were encrypted with another `secretKey`, or are corrupt",
+                    lines_that(hits.len(), "show")
                 ),
                 &hits,
                 scan,

@@ -1,6 +1,6 @@
 //! `log-secret-key-length`: `crypto/aes: invalid key size N` — `secretKey` is not an AES key.
 
-use super::log_common::{flags, hits, lines};
+use super::log_common::{flags, hits, lines_that};
 use super::{Context, Findings, Rule};
 use crate::diagnose;
 use crate::report::Severity;
@@ -50,8 +50,8 @@ encrypted with the old one (rule `secret-key-changed`)."
             self.id(),
             self.severity(),
             format!(
-                "{} show core cannot encrypt or decrypt stored credentials: `secretKey` is {} bytes, and AES needs 16, 24 or 32",
-                lines(hits.len()),
+                "{} core cannot encrypt or decrypt stored credentials: `secretKey` is {} bytes, and AES needs 16, 24 or 32",
+                lines_that(hits.len(), "show"),
                 if shown.is_empty() { "of a wrong size".to_string() } else { shown }
             ),
             &hits,

@@ -1,7 +1,7 @@
 //! `log-token-claims-invalid`: tokens with a valid signature but for another audience or from
 //! another issuer — minted by another Harbor, or meant for another service.
 
-use super::log_common::{any, flags, hits, lines};
+use super::log_common::{any, flags, hits, lines_that};
 use super::{Context, Findings, Rule};
 use crate::diagnose::{self, Kind};
 use crate::report::Severity;
@@ -52,8 +52,8 @@ login HOST`), and give each installation its own token key (`harbor-upgrade keys
                 self.id(),
                 self.severity(),
                 format!(
-                    "{} reject tokens that verify but were issued {what}: a token minted by another Harbor or meant for another service",
-                    lines(hits.len())
+                    "{} tokens that verify but were issued {what}: a token minted by another Harbor or meant for another service",
+                    lines_that(hits.len(), "reject")
                 ),
                 &hits,
                 scan,

@@ -1,6 +1,6 @@
 //! `log-token-expired`: tokens rejected as expired, classified by golang-jwt v4's `expired by D`.
 
-use super::log_common::{flags, hits, lines};
+use super::log_common::{flags, hits, lines_that};
 use super::{Context, Findings, Rule};
 use crate::diagnose::{self, classify_expiry, duration::parse_go_duration, ExpiryClass, Hit};
 use crate::report::Severity;
@@ -51,29 +51,29 @@ key problem."
         classes.sort_by_key(|(c, _)| *c);
         for (class, group) in classes {
             let range = range(&group);
-            let n = lines(group.len());
+            let n = lines_that(group.len(), "reject");
             let (severity, message, cause, help) = match class {
                 ExpiryClass::Seconds => (
                     Severity::Error,
-                    format!("{n} reject tokens as expired by only seconds ({range}): the clock of the pod that checks them is ahead of the issuer's"),
+                    format!("{n} tokens as expired by only seconds ({range}): the clock of the pod that checks them is ahead of the issuer's"),
                     format!("likely cause: clock skew between nodes; cross-check with `harbor-upgrade clock check{}` (rule `clock-skew`)", flags(ctx)),
                     "synchronise the clocks of every node that runs Harbor (NTP or chrony); this is not a key problem",
                 ),
                 ExpiryClass::Minutes => (
                     Severity::Warning,
-                    format!("{n} reject tokens expired by minutes ({range}): an operation such as a long push outlived the token lifetime"),
+                    format!("{n} tokens expired by minutes ({range}): an operation such as a long push outlived the token lifetime"),
                     "likely cause: a push or pull that took longer than Harbor's token expiration (30 minutes by default); not a clock or key problem".to_string(),
                     "raise \"Token Expiration (Minutes)\" in Administration > Configuration > System Settings, or push smaller layers",
                 ),
                 ExpiryClass::Hours => (
                     Severity::Warning,
-                    format!("{n} reject tokens expired by hours or days ({range}): a robot account token or client credential has expired"),
+                    format!("{n} tokens expired by hours or days ({range}): a robot account token or client credential has expired"),
                     "likely cause: an expired robot account or stored client credential; not a clock or key problem".to_string(),
                     "renew the robot account secret (or create a new robot account with a suitable expiry) and update the clients that use it",
                 ),
                 ExpiryClass::Unknown => (
                     Severity::Warning,
-                    format!("{n} reject tokens as expired; Harbor 2.11 and later does not log by how much, so the cause cannot be read from the log"),
+                    format!("{n} tokens as expired; Harbor 2.11 and later does not log by how much, so the cause cannot be read from the log"),
                     format!("possible causes: a clock more than 60 s ahead (check with `harbor-upgrade clock check{}`), a push longer than the token lifetime, or an expired robot account", flags(ctx)),
                     "check the node clocks, the token expiration setting and the expiry of the robot accounts the failing clients use",
                 ),

@@ -1,7 +1,7 @@
 //! `log-token-key-unreadable`: core cannot read or use its token signing key, so token issuance
 //! fails with HTTP 500.
 
-use super::log_common::{flags, hits, lines, of};
+use super::log_common::{flags, hits, lines_that, of};
 use super::{Context, Findings, Rule};
 use crate::diagnose::{self, Kind};
 use crate::report::Severity;
@@ -49,16 +49,16 @@ restart core."
             t.dedup();
             t
         };
-        let n = lines(hits.len());
+        let n = lines_that(hits.len(), "show");
         let only_creation = hits.iter().all(|h| h.signature.kind == Kind::TokenCreate);
         let (message, rule) = if only_creation {
-            (format!("{n} show core's token service failing to create tokens (`Unexpected error when creating the token`): `/service/token` answers 500; the rest of each line names the reason"), "token-key-invalid")
+            (format!("{n} core's token service failing to create tokens (`Unexpected error when creating the token`): `/service/token` answers 500; the rest of each line names the reason"), "token-key-invalid")
         } else if pem_types.iter().any(|t| t == "PRIVATE KEY") {
-            (format!("{n} show core cannot issue tokens: the token key is PKCS#8 (`PRIVATE KEY`) and Harbor needs PKCS#1 `RSA PRIVATE KEY`, so `/service/token` answers 500"), "token-key-not-pkcs1")
+            (format!("{n} core cannot issue tokens: the token key is PKCS#8 (`PRIVATE KEY`) and Harbor needs PKCS#1 `RSA PRIVATE KEY`, so `/service/token` answers 500"), "token-key-not-pkcs1")
         } else if !pem_types.is_empty() {
-            (format!("{n} show core cannot issue tokens: the token key file holds PEM type `{}`, not `RSA PRIVATE KEY`", pem_types.join("`, `")), "token-key-invalid")
+            (format!("{n} core cannot issue tokens: the token key file holds PEM type `{}`, not `RSA PRIVATE KEY`", pem_types.join("`, `")), "token-key-invalid")
         } else {
-            (format!("{n} show core cannot read its token key: the key file is missing, empty or not PEM, so token issuance fails"), "token-key-invalid")
+            (format!("{n} core cannot read its token key: the key file is missing, empty or not PEM, so token issuance fails"), "token-key-invalid")
         };
         out.push(
             diagnose::finding(self.id(), self.severity(), message, &hits, scan, ctx.sources)

@@ -1,7 +1,7 @@
 //! `log-token-not-yet-valid`: tokens rejected because their `nbf`/`iat` lies in the verifier's
 //! future — clock skew between the pod that issued a token and the one that checks it.
 
-use super::log_common::{any, flags, hits, lines};
+use super::log_common::{any, flags, hits, lines_that};
 use super::{Context, Findings, Rule};
 use crate::diagnose::{self, Kind};
 use crate::report::Severity;
@@ -45,8 +45,8 @@ does not help. Upgrading to Harbor 2.11 or later adds the 60 s leeway."
             self.id(),
             self.severity(),
             format!(
-                "{} reject tokens as not yet valid: the clock of the pod that checks a token is behind the clock of the pod that issued it",
-                lines(hits.len())
+                "{} tokens as not yet valid: the clock of the pod that checks a token is behind the clock of the pod that issued it",
+                lines_that(hits.len(), "reject")
             ),
             &hits,
             scan,

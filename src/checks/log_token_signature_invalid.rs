@@ -1,7 +1,7 @@
 //! `log-token-signature-invalid`: tokens whose RSA signature does not verify — signed with
 //! another private key than the verifying pod holds.
 
-use super::log_common::{any, flags, hits, lines};
+use super::log_common::{any, flags, hits, lines_that};
 use super::{Context, Findings, Rule};
 use crate::diagnose::{self, Kind};
 use crate::report::Severity;
@@ -47,8 +47,8 @@ the same key; then `docker login` again and refresh robot credentials held by cl
             self.id(),
             self.severity(),
             format!(
-                "{} reject tokens whose signature does not verify: they were signed with another private key than the one the checking core pod holds",
-                lines(hits.len())
+                "{} tokens whose signature does not verify: they were signed with another private key than the one the checking core pod holds",
+                lines_that(hits.len(), "reject")
             ),
             &hits,
             scan,

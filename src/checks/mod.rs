@@ -30,6 +30,7 @@ mod log_token_expired;
 mod log_token_key_unreadable;
 mod log_token_not_yet_valid;
 mod log_token_signature_invalid;
+mod placeholder;
 mod rbac_forbidden;
 mod removed_component_data;
 mod secret_key_changed;
@@ -41,6 +42,7 @@ mod secrets_regenerate;
 mod tls_secret;
 mod token_cert_invalid;
 mod token_cert_validity;
+mod token_key_changed;
 mod token_key_ignored;
 mod token_key_inconsistent;
 mod token_key_invalid;
@@ -145,6 +147,7 @@ pub static RULES: &[&dyn Rule] = &[
     &database_major_upgrade::DatabaseMajorUpgrade,
     &removed_component_data::RemovedComponentData,
     &jwt_no_leeway::JwtNoLeeway,
+    &token_key_changed::TokenKeyChanged,
     &clock_skew::ClockSkew,
     &token_key_inconsistent::TokenKeyInconsistent,
     &tls_secret::TlsSecretInvalid,
@@ -164,6 +167,7 @@ pub static RULES: &[&dyn Rule] = &[
     &log_registry_credentials::LogRegistryCredentials,
     &log_registry_http_secret::LogRegistryHttpSecret,
     &log_database_password::LogDatabasePassword,
+    &placeholder::Placeholder,
 ];
 
 /// The rule with this ID.
@@ -179,7 +183,6 @@ pub fn run(ctx: &Context<'_>) -> Report {
 /// Runs the rules `select` picks (`diagnose` runs the `log-*` rules and `rbac-forbidden`).
 pub fn run_selected(ctx: &Context<'_>, select: impl Fn(&dyn Rule) -> bool) -> Report {
     let mut out = Findings::default();
-    ctx.report_placeholders(&mut out);
     for rule in RULES.iter().copied().filter(|r| select(*r)) {
         rule.check(ctx, &mut out);
     }

@@ -1,7 +1,7 @@
 //! `removed-component-data`: notary or chartmuseum is enabled and the target chart drops it.
 
 use super::{Context, Findings, Rule};
-use crate::chart::behaviour::REMOVED_COMPONENTS;
+use crate::chart::behaviour::{RemovedComponent, REMOVED_COMPONENTS};
 use crate::report::{Finding, Severity};
 use crate::values::Value;
 
@@ -26,8 +26,9 @@ notary are gone, so clients with `DOCKER_CONTENT_TRUST=1` and policies that requ
 images stop accepting the images. The data stays on the old volumes but nothing reads it.\n\n\
 **Fix:** before the upgrade, push the charts again as OCI artifacts (`helm push chart.tgz \
 oci://HARBOR/PROJECT`) and re-sign the images with Cosign or Notation (stored next to the image \
-as OCI artifacts); then set `chartmuseum.enabled`/`notary.enabled` to `false` and drop their \
-settings."
+as OCI artifacts); then set `chartmuseum.enabled`/`notary.enabled` to `false` or drop their \
+settings. A component switched off in the values is not reported, and neither are its settings \
+(`values-key-removed` leaves them alone: they configure nothing either way)."
     }
     fn check(&self, ctx: &Context<'_>, out: &mut Findings) {
         let Some(target) = ctx.target() else {
@@ -78,5 +79,15 @@ settings."
                 .help(component.help),
             );
         }
+    }
+}
+
+/// Whether the values switch the component off explicitly (`notary.enabled: false`): its
+/// settings, ignored by a target without it, configure nothing either way.
+pub(super) fn disabled_in_values(ctx: &Context<'_>, component: &RemovedComponent) -> bool {
+    match ctx.field(component.enabled).node().map(|n| &n.value) {
+        Some(Value::Bool(b)) => !*b,
+        Some(Value::String(s)) => s == "false",
+        _ => false,
     }
 }

@@ -1,7 +1,7 @@
 //! `secrets-regenerate`: blank internal secrets are re-randomised on every render.
 
 use super::{Context, Findings, Rule};
-use crate::chart::behaviour::preserves_internal_secrets;
+use crate::chart::behaviour::{ignores_pinned_xsrf_key, preserves_internal_secrets};
 use crate::cli::Renderer;
 use crate::report::{Finding, Severity};
 
@@ -32,11 +32,30 @@ first looks up the live Secret and keeps the old value, but `lookup` only works 
 to the cluster (`helm install`/`upgrade`). Charts before 1.14 never look up, and client-side \
 renders (`helm template`, Argo CD) always get an empty lookup, so every render makes new values. \
 Components then disagree while pods roll: jobservice 401s, failed uploads, CSRF errors in the \
-UI.\n\n**Fix:** pin the values (16 characters for the secrets, 32 for `core.xsrfKey`) or use the \
+UI. Chart 1.4.0 goes further: it ignores a pinned `core.xsrfKey` and writes a fresh \
+`randAlphaNum 32` as `CSRF_KEY` into the core ConfigMap on every render (1.4.1 and later read \
+it).\n\n**Fix:** pin the values (16 characters for the secrets, 32 for `core.xsrfKey`) or use the \
 `existingSecret` knobs (chart 1.14+). Take today's values from the live Secrets to avoid a \
 change at all."
     }
     fn check(&self, ctx: &Context<'_>, out: &mut Findings) {
+        if let Some(target) = ctx.target() {
+            let xsrf = ctx.field("core.xsrfKey");
+            if ignores_pinned_xsrf_key(target.release.chart) && !xsrf.is_blank() {
+                out.push(
+                    Finding::new(
+                        self.id(),
+                        self.severity(),
+                        format!("the target {} ignores `core.xsrfKey`: `CSRF_KEY` is a new random value in the core ConfigMap on every render", target.label()),
+                    )
+                    .path("core.xsrfKey")
+                    .at(xsrf.span())
+                    .note("chart 1.4.0 writes `CSRF_KEY: {{ randAlphaNum 32 }}` and never reads the value; 1.4.1 and later do")
+                    .note("when it changes, open UI sessions get 403 `CSRF token invalid` until reloaded")
+                    .help("target chart 1.4.1 or later to keep a pinned CSRF key"),
+                );
+            }
+        }
         let reason = if ctx.settings.renderer == Renderer::Template {
             "client-side rendering (`--renderer template`): the chart's `lookup` returns nothing"
                 .to_string()

@@ -4,7 +4,8 @@ use super::{Context, Findings, Rule};
 use crate::pki::PUBLIC_STATIC_TOKEN_SPKI_SHA256;
 use crate::report::Severity;
 
-/// The well-known key shipped inside charts 1.9.0–1.9.5, 1.10.0–1.10.3 and 1.11.0.
+/// The well-known key shipped inside charts 1.4.0–1.9.5 (1.5.6 and 1.7.1 too), 1.10.0–1.10.3 and
+/// 1.11.0, as rendering each release shows.
 pub struct TokenKeyPublic;
 
 impl Rule for TokenKeyPublic {
@@ -15,11 +16,11 @@ impl Rule for TokenKeyPublic {
         Severity::Error
     }
     fn summary(&self) -> &'static str {
-        "the token key is the public key pair shipped inside charts 1.9.0–1.9.5, 1.10.0–1.10.3 and 1.11.0"
+        "the token key is the public key pair shipped inside charts 1.4.0–1.9.5 (1.5.6 and 1.7.1 too), 1.10.0–1.10.3 and 1.11.0"
     }
     fn explain(&self) -> &'static str {
-        "Charts 1.9.0–1.9.5, 1.10.0–1.10.3 and 1.11.0 shipped a fixed token key pair in the chart \
-itself (`cert/tls.key`); every install of those versions that did not set its own key uses it, \
+        "Charts 1.4.0–1.9.5 (with 1.5.6 and 1.7.1, tagged without `v`), 1.10.0–1.10.3 and 1.11.0 \
+shipped a fixed token key pair in the chart itself (`cert/tls.key`); every install of those versions that did not set its own key uses it, \
 and installs that copied the chart's Secret into values or `core.secretName` keep using it after \
 upgrades. The key is public, so anyone can forge registry tokens that this Harbor accepts. It is \
 recognised by the SHA-256 of its public key \

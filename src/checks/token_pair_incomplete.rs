@@ -1,5 +1,6 @@
 //! `token-pair-incomplete`: only one half of the token key pair is set.
 
+use super::existing_secret::token_secret_keys;
 use super::{Context, Findings, Rule};
 use crate::report::Severity;
 
@@ -21,12 +22,23 @@ impl Rule for TokenPairIncomplete {
 belong together. When only one is set, the other half comes from `genCA` on every render, so a \
 user key is mixed with a random certificate (or the reverse). Core signs tokens with the key; in \
 charts up to 1.12 notary-server verifies them with the certificate, and the mismatch breaks \
-Docker Content Trust. Even where nothing reads the certificate, a half-pinned pair is a sign that \
-the other half was lost.\n\n**Fix:** set both fields from the same key pair, or blank both and let \
+Docker Content Trust. Even where nothing reads the certificate, a half-pinned pair in the values \
+is a sign that the other half was lost. A Secret named by `core.secretName` may hold `tls.key` \
+alone where no pod mounts `tls.crt`: from chart 1.13.0, and in 1.6.0–1.12.6 with notary off.\n\n**Fix:** set both fields from the same key pair, or blank both and let \
 the chart generate them (`harbor-upgrade keys reset --only token`)."
     }
     fn check(&self, ctx: &Context<'_>, out: &mut Findings) {
+        // The Secret named by `core.secretName` only needs `tls.crt` where a pod mounts it.
+        let token_secret = ctx.setting("core.secretName");
+        let cert_read = token_secret_keys(ctx, ctx.target()).contains(&"tls.crt");
         for pair in &ctx.token_pairs {
+            if pair.cert.is_none()
+                && !cert_read
+                && pair.secret_name.is_some()
+                && pair.secret_name == token_secret
+            {
+                continue;
+            }
             let (present, missing_name) = match (&pair.key, &pair.cert) {
                 (Some(key), None) => (
                     key,

@@ -1,7 +1,9 @@
 //! `values-key-removed`: a key the values set exists in an older chart but not in the target.
 
+use super::removed_component_data::disabled_in_values;
 use super::values_keys::{judge, list_keys, renames, Verdict};
 use super::{Context, Findings, Rule};
+use crate::chart::behaviour::REMOVED_COMPONENTS;
 use crate::report::{Finding, Severity};
 
 /// A set key exists in the source chart but not in the target: it silently stops working.
@@ -42,6 +44,14 @@ instead."
             else {
                 continue;
             };
+            // `notary.enabled: false` onto a chart without notary: its settings, ignored either
+            // way, are what `removed-component-data` asked for, not something to remove again.
+            let switched_off = REMOVED_COMPONENTS
+                .iter()
+                .any(|c| !target.has(c.enabled) && c.owns(&key.path) && disabled_in_values(ctx, c));
+            if switched_off {
+                continue;
+            }
             let had = if from_source {
                 format!("the source chart {}", had_it.chart)
             } else {

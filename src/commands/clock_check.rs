@@ -1,5 +1,7 @@
 //! `clock check`: read the clock of every node that runs the release, print the offsets and the
-//! worst pair, and judge the skew with the `clock-skew` rule.
+//! worst pair, and judge the skew with the `clock-skew` rule. Measuring is the command's job: a
+//! node whose clock neither exec nor its Lease could read fails the run (exit 2) after the table
+//! is printed, instead of passing with the node listed as skipped.
 
 use std::fmt::Write as _;
 
@@ -39,16 +41,45 @@ pub fn run(args: &ClockCheckArgs, style: Style) -> anyhow::Result<Outcome> {
     let ctx = Context::new(&values, &[], &sources, &settings).with_cluster(&facts);
     let report = checks::run_only(&ctx, &["clock-skew", "rbac-forbidden"]);
     let clock = facts.clock.clone().unwrap_or_default();
+    let unjudged: Vec<(&str, &str)> = clock
+        .nodes
+        .iter()
+        .filter_map(|n| {
+            n.result
+                .as_ref()
+                .err()
+                .map(|why| (n.node.as_str(), why.as_str()))
+        })
+        .collect();
     let text = match args.output {
         ListFormat::Text => {
             let mut out = table(&clock, &settings);
-            out.push('\n');
-            out.push_str(&render_text(&report, &sources, style));
+            // A run that could not read every clock ends in an error, never in "no problems".
+            if unjudged.is_empty() || !report.findings.is_empty() {
+                out.push('\n');
+                out.push_str(&render_text(&report, &sources, style));
+            }
             out
         }
         ListFormat::Json => json_document(&clock, &facts, &settings, &report, &sources),
     };
     print(&text)?;
+    let release = facts.release.as_deref().unwrap_or_default();
+    match unjudged.as_slice() {
+        [] => {}
+        [(node, why)] => anyhow::bail!(
+            "cannot judge the clock skew of release `{release}`: the clock of node `{node}` could not be read: {why}"
+        ),
+        several => anyhow::bail!(
+            "cannot judge the clock skew of release `{release}`: the clocks of {} nodes could not be read: {}",
+            several.len(),
+            several
+                .iter()
+                .map(|(node, why)| format!("`{node}` ({why})"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    }
     Ok(outcome(&report, args.fail_on))
 }
 
@@ -73,7 +104,12 @@ async fn measure(
             }
             known
         }
-        Ok(None) => None,
+        Ok(None) => {
+            let why = cluster::sql_driver_error()
+                .unwrap_or_else(|| cluster::no_release_record(&release, &cluster.namespace));
+            eprintln!("note: {why}: judging with the limits of Harbor before 2.11");
+            None
+        }
         Err(e) if e.forbidden().is_some() => {
             cluster::deny(
                 &mut facts,

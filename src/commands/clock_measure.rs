@@ -4,8 +4,9 @@
 //! Nodes are measured concurrently, one tokio task per node, so a run takes about as long as
 //! the slowest node. Exec methods are tried in order ([`Method::EXEC`]): `date +%s%N`, then
 //! `sh -c 'echo $EPOCHREALTIME'` for images whose `date` lacks `%N`, then `date +%s` (whole
-//! seconds, half a second more uncertainty). When exec is forbidden, the nodes' Leases are
-//! watched for one renewal instead.
+//! seconds, half a second more uncertainty). When exec gives no reading on a node, for any
+//! reason (forbidden, refused by a proxy, no `date` in the image, no running pod), that node's
+//! Lease is watched for one renewal instead.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -44,10 +45,13 @@ fn pick(pods: &[&PodInfo]) -> Option<PodInfo> {
 
 enum NodeOutcome {
     Measured(NodeClock),
-    Forbidden(NodeClock, Box<kube::Error>),
+    /// No exec method gave a reading; the error is kept when the API server refused exec (403).
+    ExecFailed(NodeClock, Option<Box<kube::Error>>),
 }
 
-/// Reads one node's clock through exec `samples` times.
+/// Reads one node's clock through exec `samples` times. A command that fails or prints something
+/// else moves on to the next method; a request the API server refuses (403, a 400 from a proxy
+/// that passes only SPDY, a timeout) ends the attempts, since every method would meet it too.
 async fn measure_node(
     cluster: Cluster,
     mut node: NodeClock,
@@ -81,12 +85,10 @@ async fn measure_node(
                         }
                     }
                 }
-                Err(e) if e.forbidden().is_some() => {
-                    return NodeOutcome::Forbidden(node, Box::new(e))
-                }
                 Err(e) => {
-                    reasons.push(format!("{method}: {e}"));
-                    break;
+                    node.result = Err(format!("exec in pod `{}`: {e}", pod.name));
+                    let denial = e.forbidden().is_some().then(|| Box::new(e));
+                    return NodeOutcome::ExecFailed(node, denial);
                 }
             }
         }
@@ -95,12 +97,18 @@ async fn measure_node(
             return NodeOutcome::Measured(node);
         }
     }
-    node.result = Err(reasons.join("; "));
-    NodeOutcome::Measured(node)
+    node.result = Err(format!(
+        "exec in pod `{}` gave no reading ({})",
+        pod.name,
+        reasons.join("; ")
+    ));
+    NodeOutcome::ExecFailed(node, None)
 }
 
-/// Measures the clock of every node that runs a pod of `pods`, concurrently. Denied reads are
-/// recorded in `denied_into`.
+/// Measures the clock of every node that runs a pod of `pods`, concurrently. A node that exec
+/// could not read (whatever the reason) is bounded by its Lease in `kube-node-lease`; a node that
+/// neither gives a reading keeps the reasons of both in its result. Denied reads are recorded in
+/// `facts`.
 pub async fn measure_clocks(
     cluster: &Cluster,
     pods: &[PodInfo],
@@ -114,6 +122,8 @@ pub async fn measure_clocks(
     }
     let mut tasks = JoinSet::new();
     let mut nodes = Vec::new();
+    // Nodes exec gave nothing for: they are read from their Leases.
+    let mut unread = Vec::new();
     for (name, on_node) in &by_node {
         let mut components: Vec<String> = on_node.iter().map(|p| p.component.clone()).collect();
         components.sort();
@@ -133,17 +143,18 @@ pub async fn measure_clocks(
             Some(pod) => {
                 tasks.spawn(measure_node(cluster.clone(), node, pod, samples));
             }
-            None => nodes.push(node),
+            None => unread.push(node),
         }
     }
-    let mut forbidden = Vec::new();
     let mut denial = None;
     while let Some(joined) = tasks.join_next().await {
         match joined {
             Ok(NodeOutcome::Measured(node)) => nodes.push(node),
-            Ok(NodeOutcome::Forbidden(node, e)) => {
-                denial.get_or_insert(*e);
-                forbidden.push(node);
+            Ok(NodeOutcome::ExecFailed(node, e)) => {
+                if let Some(e) = e {
+                    denial.get_or_insert(*e);
+                }
+                unread.push(node);
             }
             Err(e) => nodes.push(NodeClock {
                 node: "?".into(),
@@ -156,28 +167,56 @@ pub async fn measure_clocks(
         }
     }
     let mut fallback = None;
-    if let Some(e) = denial {
+    if let Some(e) = &denial {
         super::cluster::deny(
             facts,
-            &e,
+            e,
             "clocks were read from the nodes' Leases instead (about ±0.5 s), and the core pods' token keys were not compared".into(),
         );
-        fallback = Some(format!(
-            "exec into pods is not allowed ({}); read the clocks from the nodes' Leases in `{}` instead",
-            e.forbidden().map(ToString::to_string).unwrap_or_default(),
-            kube::NODE_LEASE_NAMESPACE
-        ));
-        let names: Vec<String> = forbidden.iter().map(|n| n.node.clone()).collect();
-        let watched = kube::watch_renewals(cluster, &names, 1, lease_wait).await;
-        for mut node in forbidden {
-            node.method = Method::Lease;
-            node.measured = Some(format!("{}/{}", kube::NODE_LEASE_NAMESPACE, node.node));
-            node.result = match &watched {
-                Ok(seen) => {
-                    let samples: Vec<LeaseSample> = seen
-                        .get(&node.node)
-                        .into_iter()
-                        .flatten()
+    }
+    if !unread.is_empty() {
+        unread.sort_by(|a, b| a.node.cmp(&b.node));
+        fallback = Some(match &denial {
+            Some(e) => format!(
+                "exec into pods is not allowed ({}); read the clocks from the nodes' Leases in `{}` instead",
+                e.forbidden().map(ToString::to_string).unwrap_or_default(),
+                kube::NODE_LEASE_NAMESPACE
+            ),
+            None => format!(
+                "exec gave no clock reading on {}; read {} from the nodes' Leases in `{}` instead",
+                unread
+                    .iter()
+                    .map(|n| format!("`{}`", n.node))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if unread.len() == 1 { "its clock" } else { "their clocks" },
+                kube::NODE_LEASE_NAMESPACE
+            ),
+        });
+        nodes.extend(read_leases(cluster, unread, lease_wait, facts).await);
+    }
+    nodes.sort_by(|a, b| a.node.cmp(&b.node));
+    ClockFacts { nodes, fallback }
+}
+
+/// Bounds the clocks of the nodes exec could not read by one renewal of their Leases; a node
+/// without a renewal keeps why exec failed and why the Lease did not help.
+async fn read_leases(
+    cluster: &Cluster,
+    unread: Vec<NodeClock>,
+    lease_wait: Duration,
+    facts: &mut ClusterFacts,
+) -> Vec<NodeClock> {
+    let names: Vec<String> = unread.iter().map(|n| n.node.clone()).collect();
+    let watched = kube::watch_renewals(cluster, &names, 1, lease_wait).await;
+    let mut nodes = Vec::new();
+    for mut node in unread {
+        let why_not_exec = node.result.clone().err().unwrap_or_default();
+        node.result = match &watched {
+            Ok(seen) => match seen.get(&node.node) {
+                Some(renewals) => {
+                    let samples: Vec<LeaseSample> = renewals
+                        .iter()
                         .map(|r| LeaseSample {
                             renew: r.renew,
                             arrival: r.arrival,
@@ -185,25 +224,32 @@ pub async fn measure_clocks(
                         .collect();
                     estimate_lease(&samples, LEASE_MAX_DELAY_NS).ok_or_else(|| {
                         format!(
-                            "its Lease was not renewed within {} s",
+                            "{why_not_exec}, and its Lease was not renewed within {} s",
                             lease_wait.as_secs()
                         )
                     })
                 }
-                Err(e) => Err(format!("exec is forbidden and the Lease watch failed: {e}")),
-            };
-            nodes.push(node);
+                None => Err(format!(
+                    "{why_not_exec}, and it has no Lease in `{}`",
+                    kube::NODE_LEASE_NAMESPACE
+                )),
+            },
+            Err(e) => Err(format!("{why_not_exec}, and the Lease watch failed: {e}")),
+        };
+        if node.result.is_ok() {
+            node.method = Method::Lease;
+            node.measured = Some(format!("{}/{}", kube::NODE_LEASE_NAMESPACE, node.node));
         }
-        if let Err(e) = &watched {
-            super::cluster::deny(
-                facts,
-                e,
-                "the clocks of the nodes could not be read at all".into(),
-            );
-        }
+        nodes.push(node);
     }
-    nodes.sort_by(|a, b| a.node.cmp(&b.node));
-    ClockFacts { nodes, fallback }
+    if let Err(e) = &watched {
+        super::cluster::deny(
+            facts,
+            e,
+            "the clocks of the nodes exec could not read were not read at all".into(),
+        );
+    }
+    nodes
 }
 
 /// `preflight check` with a cluster: lists the release's pods, then (unless `clock` is false)

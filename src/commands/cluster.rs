@@ -1,5 +1,5 @@
 //! Glue for the commands that read a release from the cluster: resolve the release, read its
-//! Helm record and live Secrets through `kube/`, and turn them into the values and
+//! Helm record (Secret or `ConfigMap` storage driver) and live Secrets through `kube/`, and turn them into the values and
 //! [`SecretObject`]s the checks read, each with a virtual source so findings point at it
 //! (`helm://harbor/harbor/values:3:1`, `cluster://harbor/secret/harbor-core:9:3`).
 
@@ -159,6 +159,22 @@ pub fn release_values(
     Ok(node)
 }
 
+/// `HELM_DRIVER=sql`: Helm keeps the release records in a SQL database, which this tool does not
+/// read (only the `secret` and `configmap` drivers store them in the namespace).
+pub fn sql_driver_error() -> Option<String> {
+    let driver = std::env::var("HELM_DRIVER").ok()?;
+    driver.trim().eq_ignore_ascii_case("sql").then(|| {
+        "`HELM_DRIVER=sql`: Helm's `sql` storage driver keeps releases in a database, which this tool does not read; only the `secret` (default) and `configmap` drivers are supported. Without the cluster, run `helm get values RELEASE > values.yaml` and check that file with the live Secrets (`--secret`)".to_string()
+    })
+}
+
+/// What to say when no Secret nor `ConfigMap` holds a deployed revision of `release`.
+pub fn no_release_record(release: &str, namespace: &str) -> String {
+    format!(
+        "release `{release}` has no deployed revision in namespace `{namespace}`: no Secret or ConfigMap labelled `owner=helm,name={release},status=deployed` (Helm's `secret` and `configmap` storage drivers); a release stored with `HELM_DRIVER=sql` is not supported"
+    )
+}
+
 /// Everything a command reads about one release.
 pub struct Gathered {
     /// Sources (files and virtual ones), effective values, Secrets (live ones first).
@@ -193,6 +209,9 @@ pub async fn gather(
     values_args: &ValuesArgs,
     mode: ValuesMode,
 ) -> anyhow::Result<Gathered> {
+    if let Some(message) = sql_driver_error() {
+        anyhow::bail!(message);
+    }
     let cluster = kube::connect(&options(cluster_args)?).await?;
     let release_name = resolve_release(&cluster, cluster_args.release.as_deref()).await?;
     let given = inputs::gives_values(values_args);
@@ -206,17 +225,15 @@ pub async fn gather(
 
     let release = match kube::read_deployed_release(&cluster, &release_name).await {
         Ok(Some(release)) => Some(release),
-        Ok(None) => anyhow::bail!(
-            "release `{release_name}` has no deployed revision in namespace `{}` (no Secret labelled `owner=helm,name={release_name},status=deployed`)",
-            cluster.namespace
-        ),
+        Ok(None) => anyhow::bail!(no_release_record(&release_name, &cluster.namespace)),
         Err(e) if e.forbidden().is_some() && given => {
             deny(&mut facts, &e, "the deployed values and chart version were not read; `--from` and the comparison with the deployed values are missing".into());
             None
         }
         Err(e) => {
-            return Err(anyhow::Error::new(e)
-                .context(format!("cannot read release `{release_name}`")))
+            return Err(
+                anyhow::Error::new(e).context(format!("cannot read release `{release_name}`"))
+            )
         }
     };
     let deployed_values = match &release {

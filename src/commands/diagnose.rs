@@ -61,6 +61,17 @@ pub fn run(args: &DiagnoseArgs, style: Style) -> anyhow::Result<Outcome> {
             scan.lines,
             args.logs.len()
         );
+        if let (Some(text), Some(newest)) = (&args.since, scan.newest_before_since) {
+            if scan.lines == 0 {
+                eprintln!(
+                    "note: `--since {text}` left out every line: all {} are older (the newest is from {}); widen `--since` or leave it out",
+                    scan.before_since,
+                    newest
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default()
+                );
+            }
+        }
         None
     };
     let values = Node::synthetic(Value::Map(Vec::new()));
@@ -160,6 +171,9 @@ async fn read_cluster(
         "note: looked at {} line(s) from {containers} container log(s) of release `{release}` in namespace `{}` at {}",
         scan.lines, cluster.namespace, cluster.server
     );
+    if let (Some(text), 0, true) = (&args.since, scan.lines, containers > 0) {
+        eprintln!("note: no log line of the last `--since {text}`: the API server left out every older line; widen `--since` or leave it out");
+    }
     Ok(facts)
 }
 

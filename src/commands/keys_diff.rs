@@ -1,7 +1,9 @@
 //! `keys diff`: today's live credentials against a backup, by fingerprint, each change
 //! classified: an expected rotation (token pair, inter-component secrets), a dangerous change
-//! (`secretKey`, database password: exit 1), or unchanged.
+//! (`secretKey`, database password, a live token pair whose halves do not match: exit 1), or
+//! unchanged. The token pair is judged as a unit: `tls.key` and `tls.crt` of one Secret.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::cluster;
@@ -10,7 +12,7 @@ use super::{print, Outcome};
 use crate::backup;
 use crate::cli::DiffArgs;
 use crate::kube;
-use crate::pki::fingerprint;
+use crate::pki::{fingerprint, pair_matches, parse_certificates, parse_private_key};
 
 /// What a change of one credential means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -41,6 +43,52 @@ fn classify(key: &str) -> (Class, &'static str) {
         "HARBOR_ADMIN_PASSWORD" => (Class::Changed, "Harbor ignores it after the first start"),
         _ => (Class::Changed, "changed"),
     }
+}
+
+/// The verdict on the token pair of one Secret, backed up and live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PairVerdict {
+    class: Class,
+    why: String,
+}
+
+/// Judges `tls.key` and `tls.crt` together when the live Secret holds both: a rotation only when
+/// both changed and the live halves belong together; a live pair whose halves do not match is
+/// dangerous whatever changed, because core signs tokens that its certificate cannot verify.
+/// `None` when the live Secret lacks one of them (each key is then judged alone).
+fn judge_pair(
+    then: &BTreeMap<String, Vec<u8>>,
+    now: &BTreeMap<String, Vec<u8>>,
+) -> Option<PairVerdict> {
+    let (key, cert) = (now.get("tls.key")?, now.get("tls.crt")?);
+    let changed = |k: &str| then.get(k) != now.get(k);
+    let (key_changed, cert_changed) = (changed("tls.key"), changed("tls.crt"));
+    let parsed_key = parse_private_key(&String::from_utf8_lossy(key)).ok();
+    let parsed_cert = parse_certificates(&String::from_utf8_lossy(cert)).ok();
+    let what_changed = match (key_changed, cert_changed) {
+        (true, true) => "both changed since the backup",
+        (true, false) => "only `tls.key` changed since the backup",
+        (false, true) => "only `tls.crt` changed since the backup",
+        (false, false) => "neither changed since the backup",
+    };
+    let (class, why) = match (&parsed_key, &parsed_cert) {
+        (Some(k), Some(c)) if pair_matches(k, &c.leaf) => match (key_changed, cert_changed) {
+            (true, true) => (Class::Rotation, "token pair rotated: tokens are re-issued".to_string()),
+            (false, false) => (Class::Unchanged, "unchanged".to_string()),
+            (false, true) => (Class::Changed, "certificate re-issued for the same key: tokens stay valid".to_string()),
+            (true, false) => (Class::Changed, "`tls.key` changed and now matches `tls.crt`, which did not match the backed-up key".to_string()),
+        },
+        (Some(_), Some(_)) => (Class::Dangerous, format!(
+            "the live `tls.crt` was not made from the live `tls.key` ({what_changed}): tokens signed with the key fail verification against the certificate (`crypto/rsa: verification error`); restore both halves from the backup or write a fresh matching pair with `harbor-upgrade keys rotate`"
+        )),
+        (None, _) => (Class::Dangerous, format!(
+            "the live `tls.key` is not a readable private key ({what_changed}): core cannot sign tokens; restore both halves from the backup"
+        )),
+        (_, None) => (Class::Dangerous, format!(
+            "the live `tls.crt` is not a readable certificate ({what_changed}): restore both halves from the backup"
+        )),
+    };
+    Some(PairVerdict { class, why })
 }
 
 /// Compares and prints; exit 1 on a dangerous change.
@@ -88,11 +136,14 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
             continue;
         };
         let now = data_of(&live);
+        let pair = judge_pair(&then, &now);
         for (key, old) in &then {
-            let (class, why) = match now.get(key) {
-                Some(new) if new == old => (Class::Unchanged, "unchanged"),
-                Some(_) => classify(key),
-                None => {
+            let in_pair = key == "tls.key" || key == "tls.crt";
+            let (class, why) = match (now.get(key), &pair) {
+                (Some(_), Some(pair)) if in_pair => (pair.class, pair.why.as_str()),
+                (Some(new), _) if new == old => (Class::Unchanged, "unchanged"),
+                (Some(_), _) => classify(key),
+                (None, _) => {
                     let (class, _) = classify(key);
                     (class.max(Class::Changed), "removed from the live Secret")
                 }
@@ -109,11 +160,19 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
             }
         }
         for (key, new) in now.iter().filter(|(k, _)| !then.contains_key(*k)) {
-            worst = worst.max(Class::Changed);
+            let (class, why) = match &pair {
+                Some(pair)
+                    if pair.class == Class::Dangerous && (key == "tls.key" || key == "tls.crt") =>
+                {
+                    (pair.class, pair.why.as_str())
+                }
+                _ => (Class::Changed, "added since the backup"),
+            };
+            worst = worst.max(class);
             let _ = writeln!(
                 out,
-                "{} secret/{name} {key}: {}: added since the backup",
-                label(Class::Changed),
+                "{} secret/{name} {key}: {}: {why}",
+                label(class),
                 fingerprint(new)
             );
         }
@@ -141,5 +200,65 @@ fn label(class: Class) -> &'static str {
         Class::Rotation => "rotated  ",
         Class::Changed => "changed  ",
         Class::Dangerous => "DANGER   ",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str) -> Vec<u8> {
+        let path = format!("{}/testdata/keys/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(path).expect("test key")
+    }
+
+    fn pair(k: &str, c: &str) -> BTreeMap<String, Vec<u8>> {
+        BTreeMap::from([("tls.key".into(), key(k)), ("tls.crt".into(), key(c))])
+    }
+
+    #[test]
+    fn a_rotation_is_both_halves_changed_and_matching() {
+        let then = pair("rsa2048.key", "rsa2048.crt");
+        let v = judge_pair(&then, &pair("other-rsa2048.key", "other-rsa2048.crt")).unwrap();
+        assert_eq!(v.class, Class::Rotation, "{}", v.why);
+        let v = judge_pair(&then, &then).unwrap();
+        assert_eq!(v.class, Class::Unchanged);
+        // A renewed certificate of the same key is a change, not a rotation.
+        let v = judge_pair(&then, &pair("rsa2048.key", "rsa2048-chain.crt")).unwrap();
+        assert_eq!(v.class, Class::Changed, "{}", v.why);
+    }
+
+    #[test]
+    fn a_live_pair_that_does_not_match_is_dangerous_whatever_changed() {
+        let then = pair("rsa2048.key", "rsa2048.crt");
+        // The seed's case: `tls.key` unchanged, `tls.crt` of another key.
+        let v = judge_pair(&then, &pair("rsa2048.key", "other-rsa2048.crt")).unwrap();
+        assert_eq!(v.class, Class::Dangerous);
+        assert!(v.why.contains("only `tls.crt` changed"), "{}", v.why);
+        assert!(
+            v.why.contains("crypto/rsa: verification error"),
+            "{}",
+            v.why
+        );
+        // Both changed, to halves of different pairs.
+        let v = judge_pair(&then, &pair("other-rsa2048.key", "rsa2048.crt")).unwrap();
+        assert_eq!(v.class, Class::Dangerous);
+        // Broken before the backup already: nothing changed, still dangerous.
+        let broken = pair("rsa2048.key", "other-rsa2048.crt");
+        assert_eq!(
+            judge_pair(&broken, &broken).unwrap().class,
+            Class::Dangerous
+        );
+        // Garbage in place of the key.
+        let mut garbage = then.clone();
+        garbage.insert("tls.key".into(), key("not-pem.txt"));
+        assert_eq!(judge_pair(&then, &garbage).unwrap().class, Class::Dangerous);
+    }
+
+    #[test]
+    fn a_secret_without_both_halves_is_not_judged_as_a_pair() {
+        let mut only_key = pair("rsa2048.key", "rsa2048.crt");
+        only_key.remove("tls.crt");
+        assert!(judge_pair(&only_key, &only_key).is_none());
     }
 }

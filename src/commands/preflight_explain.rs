@@ -4,13 +4,15 @@ use super::{print, Outcome};
 use crate::checks::{find_rule, RULES};
 use crate::cli::ExplainArgs;
 
-/// Prints the documentation of one rule; an unknown ID is an error that suggests the closest.
+/// Prints the documentation of one rule; IDs are matched case-insensitively (as typed from a
+/// report heading, `Token-Key-Rotates`); an unknown ID is an error that suggests the closest.
 pub fn run(args: &ExplainArgs) -> anyhow::Result<Outcome> {
-    let Some(rule) = find_rule(&args.rule) else {
+    let wanted = args.rule.trim().to_ascii_lowercase();
+    let Some(rule) = find_rule(&wanted) else {
         let closest = RULES
             .iter()
             .map(|r| r.id())
-            .min_by_key(|id| edit_distance(id, &args.rule));
+            .min_by_key(|id| edit_distance(id, &wanted));
         let hint = closest
             .map(|c| format!("; did you mean `{c}`?"))
             .unwrap_or_default();

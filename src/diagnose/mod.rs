@@ -107,6 +107,10 @@ pub struct LogScan {
     pub hits: Vec<Hit>,
     /// Lines looked at (after `--since` and `--tail`).
     pub lines: usize,
+    /// Lines `--since` left out, and the newest time among them.
+    pub before_since: usize,
+    /// The newest time of a line `--since` left out.
+    pub newest_before_since: Option<OffsetDateTime>,
 }
 
 struct LineRecord {
@@ -197,6 +201,8 @@ impl LogScan {
             }
             if let (Some(since), Some(t)) = (filter.since, r.time) {
                 if t < since {
+                    self.before_since += 1;
+                    self.newest_before_since = self.newest_before_since.max(Some(t));
                     continue;
                 }
             }

@@ -1,12 +1,33 @@
-//! The Helm 3 release record: Secret `sh.helm.release.v1.<release>.v<revision>`, labels
-//! `owner=helm,name=<release>,status=<status>`, data key `release` = base64 of the gzip of the
-//! release JSON (the API base64-encodes that once more in `data`). Pure decoding.
+//! The Helm 3 (and Helm 4) release record: `sh.helm.release.v1.<release>.v<revision>`, labels
+//! `owner=helm,name=<release>,status=<status>`, key `release` = base64 of the gzip of the release
+//! JSON. The default `secret` storage driver keeps it in a Secret (whose `data` the API
+//! base64-encodes once more); `HELM_DRIVER=configmap` keeps the same payload in a `ConfigMap`'s
+//! `data`. The `sql` driver keeps it in a database the tool cannot read. Pure decoding.
 
 use std::io::Read as _;
 
 use base64::Engine as _;
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use serde::Deserialize;
+
+/// Where Helm stored a release record (its storage driver).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// The `secret` driver, Helm's default.
+    Secret,
+    /// The `configmap` driver (`HELM_DRIVER=configmap`).
+    ConfigMap,
+}
+
+impl Storage {
+    /// The object kind, for messages.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Storage::Secret => "Secret",
+            Storage::ConfigMap => "ConfigMap",
+        }
+    }
+}
 
 /// A release record decoded far enough for the checks and backups.
 #[derive(Debug, Clone)]
@@ -27,27 +48,30 @@ pub struct HelmRelease {
     pub app_version: Option<String>,
     /// The user-supplied values of this revision (`{}` when none).
     pub config: serde_json::Value,
-    /// The Secret holding it.
-    pub secret_name: String,
+    /// The name of the Secret or `ConfigMap` holding it.
+    pub record_name: String,
+    /// Which of the two.
+    pub storage: Storage,
 }
 
-/// Why a release Secret could not be read.
+/// Why a release record could not be read; each names the object (Secret or `ConfigMap`, by
+/// name).
 #[derive(Debug, thiserror::Error)]
 pub enum ReleaseError {
     /// No `release` key.
-    #[error("Secret `{0}` has no `release` key")]
+    #[error("{0} has no `release` key")]
     NoPayload(String),
     /// Not base64.
-    #[error("the `release` key of Secret `{0}` is not base64")]
+    #[error("the `release` key of {0} is not base64")]
     Base64(String),
     /// Corrupt gzip.
-    #[error("the `release` key of Secret `{0}` is not valid gzip")]
+    #[error("the `release` key of {0} is not valid gzip")]
     Gzip(String, #[source] std::io::Error),
     /// Larger than any real release.
-    #[error("the release in Secret `{0}` decompresses to more than 64 MiB")]
+    #[error("the release in {0} decompresses to more than 64 MiB")]
     TooLarge(String),
     /// Not the release JSON.
-    #[error("the release in Secret `{0}` is not Helm release JSON")]
+    #[error("the release in {0} is not Helm release JSON")]
     Json(String, #[source] serde_json::Error),
 }
 
@@ -91,39 +115,59 @@ struct RawMetadata {
 
 const MAX_RELEASE: u64 = 64 << 20;
 
-/// Decodes a Helm 3 release Secret.
+/// Decodes a release record of the `secret` driver.
 pub fn decode_release(secret: &Secret) -> Result<HelmRelease, ReleaseError> {
-    let secret_name = secret.metadata.name.clone().unwrap_or_default();
+    let name = secret.metadata.name.clone().unwrap_or_default();
     let payload = secret
         .data
         .as_ref()
         .and_then(|d| d.get("release"))
-        .ok_or_else(|| ReleaseError::NoPayload(secret_name.clone()))?;
+        .map(|p| p.0.as_slice());
+    decode_payload(name, Storage::Secret, payload)
+}
+
+/// Decodes a release record of the `configmap` driver: the same payload, as the text of
+/// `data.release`.
+pub fn decode_release_config_map(map: &ConfigMap) -> Result<HelmRelease, ReleaseError> {
+    let name = map.metadata.name.clone().unwrap_or_default();
+    let payload = map
+        .data
+        .as_ref()
+        .and_then(|d| d.get("release"))
+        .map(String::as_bytes);
+    decode_payload(name, Storage::ConfigMap, payload)
+}
+
+fn decode_payload(
+    record_name: String,
+    storage: Storage,
+    payload: Option<&[u8]>,
+) -> Result<HelmRelease, ReleaseError> {
+    let object = format!("{} `{record_name}`", storage.kind());
+    let payload = payload.ok_or_else(|| ReleaseError::NoPayload(object.clone()))?;
     let compact: Vec<u8> = payload
-        .0
         .iter()
         .copied()
         .filter(|b| !b.is_ascii_whitespace())
         .collect();
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(compact)
-        .map_err(|_| ReleaseError::Base64(secret_name.clone()))?;
+        .map_err(|_| ReleaseError::Base64(object.clone()))?;
     // Helm gzips the JSON; very old records (and some tools) store it plain.
     let json = if bytes.starts_with(&[0x1f, 0x8b, 0x08]) {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(bytes.as_slice())
             .take(MAX_RELEASE + 1)
             .read_to_end(&mut out)
-            .map_err(|e| ReleaseError::Gzip(secret_name.clone(), e))?;
+            .map_err(|e| ReleaseError::Gzip(object.clone(), e))?;
         if out.len() as u64 > MAX_RELEASE {
-            return Err(ReleaseError::TooLarge(secret_name));
+            return Err(ReleaseError::TooLarge(object));
         }
         out
     } else {
         bytes
     };
-    let raw: Raw =
-        serde_json::from_slice(&json).map_err(|e| ReleaseError::Json(secret_name.clone(), e))?;
+    let raw: Raw = serde_json::from_slice(&json).map_err(|e| ReleaseError::Json(object, e))?;
     let metadata = raw.chart.and_then(|c| c.metadata);
     let config = match raw.config {
         Some(v @ serde_json::Value::Object(_)) => v,
@@ -144,7 +188,8 @@ pub fn decode_release(secret: &Secret) -> Result<HelmRelease, ReleaseError> {
             .unwrap_or_default(),
         app_version: metadata.and_then(|m| m.app_version),
         config,
-        secret_name,
+        record_name,
+        storage,
     })
 }
 
@@ -188,6 +233,30 @@ mod tests {
             assert_eq!(r.app_version.as_deref(), Some("2.8.4"));
             assert_eq!(r.config["core"]["replicas"], 2);
         }
+    }
+
+    #[test]
+    fn a_config_map_record_holds_the_same_payload_as_text() {
+        let secret = release_secret(JSON, true);
+        let payload = String::from_utf8(secret.data.unwrap()["release"].0.clone()).unwrap();
+        let map = ConfigMap {
+            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                name: Some("sh.helm.release.v1.harbor.v3".into()),
+                ..Default::default()
+            },
+            data: Some([("release".to_string(), payload)].into()),
+            ..Default::default()
+        };
+        let r = decode_release_config_map(&map).unwrap();
+        assert_eq!((r.revision, r.storage), (3, Storage::ConfigMap));
+        assert_eq!(r.chart_version, "1.12.4");
+        let mut empty = map.clone();
+        empty.data = None;
+        let e = decode_release_config_map(&empty).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "ConfigMap `sh.helm.release.v1.harbor.v3` has no `release` key"
+        );
     }
 
     #[test]

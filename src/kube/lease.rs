@@ -46,7 +46,9 @@ fn request(verb: &'static str) -> Request {
 }
 
 /// Watches the Leases of `nodes` until each has been renewed `per_node` times or `max_wait`
-/// has passed, and returns the renewals seen per node (a node without any is absent).
+/// has passed, and returns the renewals seen per node. A node whose Lease the first list had is
+/// in the map (with no renewals if none came in time); a node without a Lease is absent and not
+/// waited for, since only a starting kubelet creates one.
 pub async fn watch_renewals(
     c: &Cluster,
     nodes: &[String],
@@ -63,12 +65,12 @@ pub async fn watch_renewals(
         .iter()
         .filter_map(|l| Some((l.metadata.name.clone()?, renew_time(l))))
         .collect();
-    let mut seen: BTreeMap<String, Vec<Renewal>> = BTreeMap::new();
-    let done = |seen: &BTreeMap<String, Vec<Renewal>>| {
-        nodes
-            .iter()
-            .all(|n| seen.get(n).is_some_and(|r| r.len() >= per_node))
-    };
+    let mut seen: BTreeMap<String, Vec<Renewal>> = nodes
+        .iter()
+        .filter(|n| renewed.contains_key(*n))
+        .map(|n| (n.clone(), Vec::new()))
+        .collect();
+    let done = |seen: &BTreeMap<String, Vec<Renewal>>| seen.values().all(|r| r.len() >= per_node);
     let deadline = tokio::time::Instant::now() + max_wait;
     // The server ends a watch after `timeoutSeconds`; start again from the last version seen.
     let mut version = version;

@@ -28,11 +28,11 @@ mod read;
 pub use client::{connect, parse_request_timeout, Cluster, ClusterOptions};
 pub use error::{Error, Request};
 pub use exec::{exec, exec_targets, now_ns, ExecOutput, PodInfo};
-pub use helm::{decode_release, HelmRelease, ReleaseError};
+pub use helm::{decode_release, decode_release_config_map, HelmRelease, ReleaseError, Storage};
 pub use lease::{watch_renewals, Renewal, NODE_LEASE_NAMESPACE};
 pub use logs::{pod_log, LogBounds};
 pub use pods::list_pods;
 pub use read::{
-    create_secret, detect_releases, get_secret, list_deployments, read_deployed_release,
-    replace_secret, Detected,
+    create_secret, detect_releases, get_secret, list_config_maps, list_deployments,
+    read_deployed_release, replace_secret, Detected,
 };

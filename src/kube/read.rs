@@ -3,11 +3,11 @@
 use ::kube::api::{ListParams, PostParams};
 use ::kube::Api;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 
 use super::client::Cluster;
 use super::error::Error;
-use super::helm::{decode_release, HelmRelease};
+use super::helm::{decode_release, decode_release_config_map, HelmRelease, ReleaseError};
 
 fn secrets(c: &Cluster) -> Api<Secret> {
     Api::namespaced(c.client.clone(), &c.namespace)
@@ -47,6 +47,22 @@ pub async fn list_secrets(c: &Cluster, selector: &str) -> Result<Vec<Secret>, Er
     let params = ListParams::default().labels(selector);
     let list = c.call(request, api.list(&params)).await?;
     Ok(list.items.into_iter().map(neat_secret).collect())
+}
+
+/// `ConfigMap`s with a label selector, in the namespace only (Helm's `configmap` storage driver).
+pub async fn list_config_maps(c: &Cluster, selector: &str) -> Result<Vec<ConfigMap>, Error> {
+    let request = c.request("list", "configmaps", None, Some(selector));
+    let api: Api<ConfigMap> = Api::namespaced(c.client.clone(), &c.namespace);
+    let params = ListParams::default().labels(selector);
+    let list = c.call(request, api.list(&params)).await?;
+    Ok(list
+        .items
+        .into_iter()
+        .map(|mut m| {
+            m.metadata.managed_fields = None;
+            m
+        })
+        .collect())
 }
 
 /// Deployments with a label selector, in the namespace only.
@@ -125,20 +141,47 @@ pub async fn detect_releases(c: &Cluster) -> Result<Vec<Detected>, Error> {
     Ok(found)
 }
 
-/// The deployed revision of a release, from its Helm Secret (`owner=helm,name=<release>,
-/// status=deployed`); the highest revision if a failed upgrade left several. `None` when the
-/// namespace has no deployed revision of that name.
+/// The deployed revision of a release, from its Helm record (`owner=helm,name=<release>,
+/// status=deployed`): in Secrets (Helm's default `secret` driver), else in `ConfigMap`s
+/// (`HELM_DRIVER=configmap`); the highest revision if a failed upgrade left several. `None` when
+/// neither holds a deployed revision of that name. A refused Secret list is returned as the error
+/// when the `ConfigMap`s do not hold the record either.
 pub async fn read_deployed_release(
     c: &Cluster,
     release: &str,
 ) -> Result<Option<HelmRelease>, Error> {
     let selector = format!("owner=helm,name={release},status=deployed");
+    let refused = match list_secrets(c, &selector).await {
+        Ok(secrets) if !secrets.is_empty() => {
+            return newest(secrets.iter().map(decode_release)).map_err(|e| record_error(c, e));
+        }
+        Ok(_) => None,
+        Err(e) if e.forbidden().is_some() => Some(e),
+        Err(e) => return Err(e),
+    };
+    match list_config_maps(c, &selector).await {
+        Ok(maps) if !maps.is_empty() => {
+            newest(maps.iter().map(decode_release_config_map)).map_err(|e| record_error(c, e))
+        }
+        Ok(_) => refused.map_or(Ok(None), Err),
+        Err(e) => Err(refused.unwrap_or(e)),
+    }
+}
+
+fn record_error(c: &Cluster, source: ReleaseError) -> Error {
+    Error::Release {
+        server: c.server.clone(),
+        source,
+    }
+}
+
+/// The highest revision among decoded records; the first that does not decode is the error.
+fn newest(
+    records: impl Iterator<Item = Result<HelmRelease, ReleaseError>>,
+) -> Result<Option<HelmRelease>, ReleaseError> {
     let mut best: Option<HelmRelease> = None;
-    for secret in list_secrets(c, &selector).await? {
-        let decoded = decode_release(&secret).map_err(|source| Error::Release {
-            server: c.server.clone(),
-            source,
-        })?;
+    for record in records {
+        let decoded = record?;
         if best.as_ref().is_none_or(|b| decoded.revision > b.revision) {
             best = Some(decoded);
         }

@@ -20,8 +20,9 @@ pub use generate::{
 };
 pub use key::{parse_private_key, KeyAlgorithm, KeyEncoding, PrivateKeyInfo};
 
-/// SHA-256 of the DER `SubjectPublicKeyInfo` of the token key pair that charts 1.9.0–1.9.5,
-/// 1.10.0–1.10.3 and 1.11.0 shipped inside the chart (`cert/tls.key`): a public key pair.
+/// SHA-256 of the DER `SubjectPublicKeyInfo` of the token key pair that charts 1.4.0–1.9.5 (1.5.6
+/// and 1.7.1 too), 1.10.0–1.10.3 and 1.11.0 shipped inside the chart (`cert/tls.key`): a public
+/// key pair.
 pub const PUBLIC_STATIC_TOKEN_SPKI_SHA256: &str =
     "fd980556ee5175ddf5a03277dc995879b134769399ad8a511c7cff9bed560374";
 

@@ -5,6 +5,8 @@
 //! client). Each node has a controllable clock (an offset added to the real time) and an
 //! injected delay (a sleep before answering); `date +%s%N`, `sh -c 'echo $EPOCHREALTIME'`,
 //! `date +%s` and `sha256sum /etc/core/private_key.pem` are answered, anything else exits 127.
+//! Broken exec on purpose: an image without `date` and `sh` (the runtime's "executable file not
+//! found"), and a server that refuses the WebSocket upgrade with `400`.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -25,6 +27,9 @@ pub enum DateStyle {
     Nanos,
     /// An old busybox: `%N` is printed as `N`; the shell has no `EPOCHREALTIME`.
     NoNanos,
+    /// A distroless image: neither `date` nor `sh` exists, and the runtime says so on the error
+    /// channel as a real kubelet does.
+    Missing,
 }
 
 /// One simulated node.
@@ -65,6 +70,11 @@ pub struct Sim {
     pub lease_every: Option<Duration>,
     /// Exec commands run, `pod: command`.
     pub commands: Vec<String>,
+    /// Answer every exec upgrade with `400 Bad Request`, as a proxy in front of the API server
+    /// that passes only SPDY does.
+    pub exec_refused: bool,
+    /// Nodes that have no Lease in `kube-node-lease` (the kubelet is gone).
+    pub without_lease: std::collections::BTreeSet<String>,
 }
 
 /// Nanoseconds since the Unix epoch, the test machine's clock.
@@ -164,6 +174,21 @@ pub fn serve<S: Read + Write>(
             drop(st);
             return write_plain(&mut stream, &refusal);
         }
+        if st.sim.exec_refused {
+            st.sim
+                .commands
+                .push(format!("{pod}: {} (refused)", command.join(" ")));
+            drop(st);
+            return write_plain(
+                &mut stream,
+                &status(
+                    400,
+                    "BadRequest",
+                    "Upgrade request required".into(),
+                    json!({}),
+                ),
+            );
+        }
         let Some(p) = st.pods.get(&(ns.to_string(), pod.to_string())) else {
             drop(st);
             return write_plain(
@@ -233,6 +258,15 @@ pub fn serve<S: Read + Write>(
     }
     let status = if exit == 0 {
         json!({"metadata": {}, "status": "Success"})
+    } else if exit == 126 {
+        let program = command.first().map_or("", String::as_str);
+        json!({
+            "metadata": {}, "status": "Failure",
+            "message": format!("Internal error occurred: error executing command in container: failed to exec in container: failed to start exec: OCI runtime exec failed: exec failed: unable to start container process: exec: \"{program}\": executable file not found in $PATH: unknown"),
+            "reason": "InternalError",
+            "details": {"causes": [{"message": "executable file not found in $PATH"}]},
+            "code": 500,
+        })
     } else {
         json!({
             "metadata": {}, "status": "Failure",
@@ -266,6 +300,7 @@ fn answer(command: &[String], node: &SimNode, hash: Option<&str>) -> (String, i3
     let nanos = now.rem_euclid(1_000_000_000);
     let words: Vec<&str> = command.iter().map(String::as_str).collect();
     match (words.as_slice(), node.date) {
+        (["date" | "sh", ..], DateStyle::Missing) => (String::new(), 126),
         (["date", "+%s%N"], DateStyle::Nanos) => (format!("{secs}{nanos:09}\n"), 0),
         (["date", "+%s%N"], DateStyle::NoNanos) => (format!("{secs}N\n"), 0),
         (["sh", "-c", "echo $EPOCHREALTIME"], DateStyle::Nanos) => {

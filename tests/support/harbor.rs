@@ -161,10 +161,22 @@ pub fn standard() -> (ApiServer, Scratch) {
 }
 
 /// Runs the binary with a kubeconfig for `server` and nothing from the environment that could
-/// send it elsewhere (no `KUBECONFIG`, no proxy, no home kubeconfig, not in a pod).
+/// send it elsewhere (no `KUBECONFIG`, no proxy, no home kubeconfig, not in a pod, no
+/// `HELM_DRIVER`).
 pub fn run_with(server_kubeconfig: &std::path::Path, home: &std::path::Path, args: &[&str]) -> Run {
+    run_with_env(server_kubeconfig, home, &[], args)
+}
+
+/// [`run_with`], with extra environment variables.
+pub fn run_with_env(
+    server_kubeconfig: &std::path::Path,
+    home: &std::path::Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> Run {
     let mut cmd = common::bin();
     cmd.env("HOME", home)
+        .env_remove("HELM_DRIVER")
         .env_remove("KUBECONFIG")
         .env_remove("KUBERNETES_SERVICE_HOST")
         .env_remove("KUBERNETES_SERVICE_PORT");
@@ -180,6 +192,7 @@ pub fn run_with(server_kubeconfig: &std::path::Path, home: &std::path::Path, arg
     ] {
         cmd.env_remove(proxy);
     }
+    cmd.envs(env.iter().copied());
     cmd.arg(args[0]).arg(args[1]);
     cmd.arg("--kubeconfig").arg(server_kubeconfig);
     cmd.args(&args[2..]);

@@ -79,6 +79,7 @@ pub fn serve<S: Read + Write>(
             .sim
             .nodes
             .iter()
+            .filter(|(n, _)| !st.sim.without_lease.contains(*n))
             .map(|(n, sim)| (n.clone(), sim.offset_ns()))
             .collect();
         (

@@ -551,6 +551,39 @@ pub fn pod(namespace: &str, release: &str, name: &str, component: &str) -> Pod {
     }
 }
 
+/// The same record as `helm_release_secret`, as Helm's `configmap` storage driver
+/// (`HELM_DRIVER=configmap`) writes it: a `ConfigMap` whose `data.release` is the base64 text.
+pub fn helm_release_config_map(
+    namespace: &str,
+    release: &str,
+    revision: u64,
+    status: &str,
+    chart_version: &str,
+    app_version: &str,
+    config: &Value,
+) -> k8s_openapi::api::core::v1::ConfigMap {
+    let secret = helm_release_secret(
+        namespace,
+        release,
+        revision,
+        status,
+        chart_version,
+        app_version,
+        config,
+    );
+    let payload = secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get("release"))
+        .map(|p| String::from_utf8(p.0.clone()).expect("base64 text"))
+        .expect("payload");
+    k8s_openapi::api::core::v1::ConfigMap {
+        metadata: secret.metadata,
+        data: Some(BTreeMap::from([("release".to_string(), payload)])),
+        ..Default::default()
+    }
+}
+
 /// The Secret in which Helm 3 stores a release revision: the release JSON, gzip-compressed,
 /// base64-encoded, as data key `release` (which the API base64-encodes once more).
 pub fn helm_release_secret(
