@@ -17,6 +17,7 @@ use anyhow::{anyhow, bail, Context as _};
 
 use crate::checks::fields::{credential_field, looks_secret};
 use crate::fsio::{create_private_file, parent_dir, sync_dir};
+use crate::input::Kind;
 use crate::pki::{fingerprint, parse_certificates, parse_private_key, sha256_hex};
 use crate::report::mask::describe_secret;
 use crate::values::edit::{apply_edits, values_roots, DocPath, Edit, Seg, ValuesRoot};
@@ -42,28 +43,19 @@ pub struct ValuesFile {
     pub owner: (u32, u32),
 }
 
-/// Reads a values file; errors name it.
+/// Reads a values file through the bounded reader; errors name it.
 pub fn read_values_file(path: &Path) -> anyhow::Result<ValuesFile> {
     let shown = path.display().to_string();
-    if path.is_dir() {
-        return Err(crate::values::Error::IsDirectory { path: shown }.into());
-    }
     let io_err = |source| crate::values::Error::Io {
         path: shown.clone(),
         source,
     };
+    // A directory or special file is refused by name before anything else touches it.
+    crate::input::check(path, &shown, Kind::ValuesFile)?;
     let target = std::fs::canonicalize(path).map_err(io_err)?;
-    let bytes = std::fs::read(&target).map_err(io_err)?;
+    let text = crate::input::read_text(&target, &shown, Kind::ValuesFile)?;
     let meta = std::fs::metadata(&target).map_err(io_err)?;
-    let sha256 = sha256_hex(&bytes);
-    let text = if bytes.contains(&0) {
-        None
-    } else {
-        String::from_utf8(bytes).ok()
-    };
-    let Some(text) = text else {
-        return Err(crate::values::Error::Binary { path: shown }.into());
-    };
+    let sha256 = sha256_hex(text.as_bytes());
     Ok(ValuesFile {
         absolute: std::path::absolute(path).map_err(io_err)?,
         shown,
@@ -241,8 +233,8 @@ pub fn replace_values_file(
         None => None,
     };
     before_rename();
-    let unchanged =
-        std::fs::read(&file.target).is_ok_and(|bytes| sha256_hex(&bytes) == file.sha256);
+    let unchanged = crate::input::read_bytes(&file.target, &file.shown, Kind::ValuesFile)
+        .is_ok_and(|bytes| sha256_hex(&bytes) == file.sha256);
     if !unchanged {
         if let Some(path) = &rollback_path {
             let _ = std::fs::remove_file(path);

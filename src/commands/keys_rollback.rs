@@ -20,12 +20,11 @@ use crate::values::edit_rollback::parse_rollback;
 /// Runs `keys rollback`.
 pub fn run(args: &RollbackArgs) -> anyhow::Result<Outcome> {
     let shown = args.rollback_file.display().to_string();
-    let text = std::fs::read_to_string(&args.rollback_file).map_err(|source| {
-        anyhow!(crate::values::Error::Io {
-            path: shown.clone(),
-            source,
-        })
-    })?;
+    let text = crate::input::read_text(
+        &args.rollback_file,
+        &shown,
+        crate::input::Kind::RollbackFile,
+    )?;
     let rollback = parse_rollback(&text).map_err(|e| anyhow!("{shown}: {e}"))?;
     let meta = &rollback.meta;
     let file = keys_edit::read_values_file(Path::new(&meta.values_file))

@@ -9,6 +9,8 @@
 
 use std::io::Read;
 
+use crate::input::Kind;
+
 use super::doc_kind::{chart_name, is_argo_application, is_flux_release, object_type};
 use super::merge::merge_into;
 use super::set::{apply_set, SetKind};
@@ -86,13 +88,13 @@ pub fn load(
             if let Some(id) = stdin_source {
                 id
             } else {
-                let text = read_stdin(stdin)?;
+                let text = read_stdin(stdin, Kind::ValuesFile)?;
                 let id = sources.add(STDIN_NAME, text, SourceOrigin::Stdin);
                 stdin_source = Some(id);
                 id
             }
         } else {
-            let text = read_file(file)?;
+            let text = read_file(file, Kind::ValuesFile)?;
             sources.add(file.clone(), text, SourceOrigin::ValuesFile)
         };
         let name = sources.get(source).name.clone();
@@ -156,41 +158,20 @@ pub fn load(
 }
 
 /// The name standard input is shown as.
-pub(crate) const STDIN_NAME: &str = "<stdin>";
+pub(crate) const STDIN_NAME: &str = crate::input::STDIN_NAME;
 
-/// Reads standard input as text.
-pub(crate) fn read_stdin(stdin: &mut dyn Read) -> Result<String, Error> {
-    let mut bytes = Vec::new();
-    stdin.read_to_end(&mut bytes).map_err(|source| Error::Io {
-        path: STDIN_NAME.to_string(),
-        source,
-    })?;
-    into_text(bytes, STDIN_NAME)
+/// Reads standard input as text, within the cap of `kind`.
+pub(crate) fn read_stdin(stdin: &mut dyn Read, kind: Kind) -> Result<String, Error> {
+    Ok(crate::input::read_stdin_text(stdin, kind)?)
 }
 
-/// Reads a file as text; directories and binary files are refused.
-pub(crate) fn read_file(path: &str) -> Result<String, Error> {
-    if std::path::Path::new(path).is_dir() {
-        return Err(Error::IsDirectory {
-            path: path.to_string(),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_string(),
-        source,
-    })?;
-    into_text(bytes, path)
-}
-
-fn into_text(bytes: Vec<u8>, name: &str) -> Result<String, Error> {
-    if bytes.contains(&0) {
-        return Err(Error::Binary {
-            path: name.to_string(),
-        });
-    }
-    String::from_utf8(bytes).map_err(|_| Error::Binary {
-        path: name.to_string(),
-    })
+/// Reads a regular file as text, within the cap of `kind`; anything else is refused by name.
+pub(crate) fn read_file(path: &str, kind: Kind) -> Result<String, Error> {
+    Ok(crate::input::read_text(
+        std::path::Path::new(path),
+        path,
+        kind,
+    )?)
 }
 
 /// Turns the documents of one file into values maps.
@@ -637,7 +618,7 @@ mod tests {
         let d = dir.path().display().to_string();
         assert_eq!(
             load_one(d.clone(), &mut sources).unwrap_err().to_string(),
-            format!("{d} is a directory, not a values file")
+            format!("{d} is a directory, not a values file: give a regular file, or `-` for standard input")
         );
         let missing = dir.path().join("missing.yaml").display().to_string();
         let err = load_one(missing.clone(), &mut sources).unwrap_err();
@@ -646,13 +627,19 @@ mod tests {
         let bin = dir.path().join("bin.yaml");
         std::fs::write(&bin, b"a: \x00\x01").unwrap();
         let err = load_one(bin.display().to_string(), &mut sources).unwrap_err();
-        assert!(matches!(err, Error::Binary { .. }));
+        assert!(
+            matches!(err, Error::Input(crate::input::Error::Binary { .. })),
+            "{err}"
+        );
         let latin1 = dir.path().join("latin1.yaml");
         std::fs::write(&latin1, b"a: caf\xe9\n").unwrap();
         let err = load_one(latin1.display().to_string(), &mut sources).unwrap_err();
         assert_eq!(
             err.to_string(),
-            format!("{} is not a text file", latin1.display())
+            format!(
+                "{} is not a text file (not valid UTF-8): a values file must be UTF-8 text",
+                latin1.display()
+            )
         );
         let bad = dir.path().join("bad.yaml");
         std::fs::write(&bad, "a: ok\nb: [unclosed\n").unwrap();

@@ -15,6 +15,7 @@ use base64::Engine as _;
 use super::load::{read_file, read_stdin, STDIN_NAME};
 use super::yaml::parse_named;
 use super::{Error, Node, SourceId, SourceOrigin, Sources, Span, Value};
+use crate::input::Kind;
 
 /// Annotation in which `kubectl apply` keeps the whole object, secret values included.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
@@ -64,9 +65,12 @@ pub fn load_secret_file(
     stdin: &mut dyn std::io::Read,
 ) -> Result<Vec<SecretObject>, Error> {
     let (name, text) = if path == "-" {
-        (STDIN_NAME.to_string(), read_stdin(stdin)?)
+        (
+            STDIN_NAME.to_string(),
+            read_stdin(stdin, Kind::SecretManifest)?,
+        )
     } else {
-        (path.to_string(), read_file(path)?)
+        (path.to_string(), read_file(path, Kind::SecretManifest)?)
     };
     secrets_from_text(&name, &text, SourceOrigin::SecretFile, sources)
 }
@@ -332,7 +336,7 @@ mod tests {
         let missing = dir.path().join("nope.yaml").display().to_string();
         assert!(matches!(
             load_secret_file(&missing, &mut sources, &mut std::io::empty()),
-            Err(Error::Io { .. })
+            Err(Error::Input(crate::input::Error::Io { .. }))
         ));
     }
 }

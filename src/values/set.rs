@@ -12,6 +12,7 @@
 
 use super::yaml::Positions;
 use super::{Entry, Error, Node, SourceId, Span, Value};
+use crate::input::Kind;
 
 /// Helm's limit on `a.b.c…` nesting (`MaxNestedNameLevel`).
 const MAX_NESTED_NAME_LEVEL: usize = 30;
@@ -442,14 +443,16 @@ impl StrVals<'_> {
         let value = match self.kind {
             SetKind::Set => typed_val(text),
             SetKind::SetString => Value::String(text),
-            SetKind::SetFile => match std::fs::read(&text) {
-                // Helm uses the bytes as a Go string; invalid UTF-8 cannot be represented here.
-                Ok(bytes) => Value::String(String::from_utf8_lossy(&bytes).into_owned()),
-                Err(e) => {
-                    let path = self.path_with(key);
-                    return Err(format!("cannot read file `{text}` for `{path}`: {e}"));
+            SetKind::SetFile => {
+                match crate::input::read_text(std::path::Path::new(&text), &text, Kind::SetFile) {
+                    Ok(content) => Value::String(content),
+                    Err(crate::input::Error::Io { source, .. }) => {
+                        let path = self.path_with(key);
+                        return Err(format!("cannot read file `{text}` for `{path}`: {source}"));
+                    }
+                    Err(e) => return Err(format!("`{}`: {e}", self.path_with(key))),
                 }
-            },
+            }
         };
         Ok(Node {
             value,
