@@ -13,7 +13,7 @@ use crate::input::Kind;
 
 use super::doc_kind::{chart_name, is_argo_application, is_flux_release, object_type};
 use super::merge::merge_into;
-use super::set::{apply_set, SetKind};
+use super::set::{apply_set_within, SetBudget, SetKind};
 use super::yaml::{parse_named, Positions};
 use super::{Error, Node, SourceId, SourceOrigin, Sources, Span, Value};
 
@@ -148,10 +148,11 @@ pub fn load(
         (SetKind::SetString, &opts.set_string),
         (SetKind::SetFile, &opts.set_file),
     ];
+    let mut budget = SetBudget::default();
     for (kind, args) in flags {
         for (i, arg) in args.iter().enumerate() {
             let source = sources.add(kind.flag(), arg.clone(), SourceOrigin::Flag);
-            apply_set(&mut root, kind, arg, source, i + 1)?;
+            apply_set_within(&mut root, kind, arg, source, i + 1, &mut budget)?;
         }
     }
     Ok(Values { root, docs })

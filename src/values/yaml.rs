@@ -20,7 +20,7 @@ use super::{Entry, Error, Node, ScalarStyle, SourceId, Span, Value};
 const MAX_NODES: usize = 1_000_000;
 
 /// Upper bound on collection nesting; the rest of the module recurses over trees.
-const MAX_DEPTH: usize = 256;
+pub(crate) const MAX_DEPTH: usize = 256;
 
 /// Parses every document of a YAML stream into spanned trees.
 ///
