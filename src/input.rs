@@ -65,7 +65,7 @@ pub enum Kind {
 impl Kind {
     /// The size cap in bytes.
     ///
-    /// Helm stores a release, values included, in one Secret or ConfigMap, which the API server
+    /// Helm stores a release, values included, in one `Secret` or `ConfigMap`, which the API server
     /// caps at 1 MiB (compressed); values and `--set-file` contents that do not fit could never
     /// be installed, so the caps below leave ample room for real files and none for abuse.
     pub const fn limit(self) -> u64 {
@@ -110,7 +110,7 @@ impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0;
         for (unit, name) in [(GIB, "GiB"), (MIB, "MiB"), (KIB, "KiB")] {
-            if n >= unit && n % unit == 0 {
+            if n >= unit && n.is_multiple_of(unit) {
                 return write!(f, "{} {name}", n / unit);
             }
         }
@@ -330,11 +330,17 @@ impl<R: Read> Read for Limited<R> {
 /// The [`Error`] an I/O error from a [`Limited`] stream carries (also through a decoder or
 /// archive reader that passes its inner errors on), or the I/O error itself.
 pub fn carried(e: io::Error) -> Result<Error, io::Error> {
-    if !e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+    if !e
+        .get_ref()
+        .is_some_and(<dyn std::error::Error + Send + Sync>::is::<Error>)
+    {
         return Err(e);
     }
     let kind = e.kind();
-    match e.into_inner().map(|inner| inner.downcast::<Error>()) {
+    match e
+        .into_inner()
+        .map(<dyn std::error::Error + Send + Sync>::downcast::<Error>)
+    {
         Some(Ok(err)) => Ok(*err),
         _ => Err(io::Error::from(kind)),
     }

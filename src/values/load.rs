@@ -97,11 +97,12 @@ pub fn load(
             let text = read_file(file, Kind::ValuesFile)?;
             sources.add(file.clone(), text, SourceOrigin::ValuesFile)
         };
-        let name = sources.get(source).name.clone();
-        let text = sources.get(source).text.clone();
-        let parsed = parse_named(source, &name, &text)?;
+        // The text is parsed where it is kept: no copy of it.
+        let file = sources.get(source);
+        let (name, text) = (file.name.as_str(), file.text.as_str());
+        let parsed = parse_named(source, name, text)?;
         let mut plain_seen = false;
-        for (node, doc) in select_documents(parsed, &name, &text, source)? {
+        for (node, doc) in select_documents(parsed, name, text, source)? {
             // Helm reads a values file with one `yaml.Unmarshal`, which takes only the first
             // document; later plain documents never reach the chart.
             if doc.kind == DocKind::Plain {
@@ -113,13 +114,13 @@ pub fn load(
             let (node, doc) = match &opts.values_root {
                 Some(key) if doc.kind == DocKind::Plain => {
                     let Some(sub) = node.get_path(key) else {
-                        if !plain_without_root.contains(&name) {
-                            plain_without_root.push(name.clone());
+                        if !plain_without_root.iter().any(|n| n == name) {
+                            plain_without_root.push(name.to_string());
                         }
                         continue;
                     };
                     plain_with_root = true;
-                    let sub = as_values_map(sub.clone(), &name)?;
+                    let sub = as_values_map(sub.clone(), name)?;
                     (
                         sub,
                         LoadedDoc {

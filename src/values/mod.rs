@@ -13,6 +13,8 @@ pub mod edit;
 pub mod edit_rollback;
 pub mod emit;
 mod error;
+mod json;
+mod line_index;
 mod load;
 mod merge;
 pub mod placeholder;
@@ -22,6 +24,7 @@ mod source;
 mod yaml;
 
 pub use error::Error;
+pub use line_index::LineIndex;
 pub use load::{load, DocKind, LoadOptions, LoadedDoc, Values};
 pub use merge::{merge_into, prune_nulls};
 pub use secret_manifest::{load_secret_file, secrets_from_text, SecretEntry, SecretObject};

@@ -72,7 +72,7 @@ pub fn load_secret_file(
     } else {
         (path.to_string(), read_file(path, Kind::SecretManifest)?)
     };
-    secrets_from_text(&name, &text, SourceOrigin::SecretFile, sources)
+    secrets_from_source(name, text, SourceOrigin::SecretFile, sources)
 }
 
 /// Reads the Secrets in a text that has no file of its own (a live Secret written out as YAML),
@@ -83,9 +83,19 @@ pub fn secrets_from_text(
     origin: SourceOrigin,
     sources: &mut Sources,
 ) -> Result<Vec<SecretObject>, Error> {
-    let name = name.to_string();
+    secrets_from_source(name.to_string(), text.to_string(), origin, sources)
+}
+
+/// [`secrets_from_text`] for a text the caller owns: it moves into `sources` and is parsed
+/// there, never copied.
+fn secrets_from_source(
+    name: String,
+    text: String,
+    origin: SourceOrigin,
+    sources: &mut Sources,
+) -> Result<Vec<SecretObject>, Error> {
     let source = sources.add(name.clone(), text, origin);
-    let docs = parse_named(source, &name, text)?;
+    let docs = parse_named(source, &name, &sources.get(source).text)?;
 
     let mut objects = Vec::new();
     for doc in &docs {
