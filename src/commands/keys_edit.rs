@@ -290,7 +290,8 @@ fn now_rfc3339() -> String {
 }
 
 /// A unified diff of two versions of a values file with every credential masked, unless
-/// `show_secrets`.
+/// `show_secrets` (each text parsed here).
+#[cfg(test)]
 pub fn masked_diff(
     name: &str,
     before: &str,
@@ -299,9 +300,14 @@ pub fn masked_diff(
     values_root: Option<&str>,
     show_secrets: bool,
 ) -> String {
-    let a = display_text(before, values_root, show_secrets);
-    let b = display_text(after, values_root, show_secrets);
-    let diff = similar::TextDiff::from_lines(&a, &b);
+    let a = display_text(before, None, values_root, show_secrets);
+    let b = display_text(after, None, values_root, show_secrets);
+    diff_shown(name, &a, &b, what)
+}
+
+/// The unified diff of two texts already made fit to show ([`display_text`]).
+fn diff_shown(name: &str, before: &str, after: &str, what: &str) -> String {
+    let diff = similar::TextDiff::from_lines(before, after);
     diff.unified_diff()
         .context_radius(3)
         .header(&format!("{name}\t(current)"), &format!("{name}\t({what})"))
@@ -309,23 +315,35 @@ pub fn masked_diff(
 }
 
 /// The text as the diff shows it: no BOM, `\n` line breaks, credentials replaced by a
-/// description (one line per block).
-fn display_text(text: &str, values_root: Option<&str>, show_secrets: bool) -> String {
+/// description (one line per block). `docs` is the parse of `text` if the caller has it.
+pub fn display_text(
+    text: &str,
+    docs: Option<&[Node]>,
+    values_root: Option<&str>,
+    show_secrets: bool,
+) -> String {
     let shown = if show_secrets {
         text.to_string()
     } else {
-        mask_text(text, values_root)
+        mask_text(text, docs, values_root)
     };
     let shown = shown.strip_prefix('\u{feff}').unwrap_or(&shown);
     shown.replace("\r\n", "\n")
 }
 
-fn mask_text(text: &str, values_root: Option<&str>) -> String {
-    let Ok(docs) = parse_documents(SourceId(0), text) else {
-        // Unparseable text is never shown: the caller validated it, this is a safety net.
-        return format!("<redacted: {}>\n", describe_secret(text.as_bytes()));
+fn mask_text(text: &str, docs: Option<&[Node]>, values_root: Option<&str>) -> String {
+    let parsed;
+    let docs = if let Some(docs) = docs {
+        docs
+    } else {
+        let Ok(d) = parse_documents(SourceId(0), text) else {
+            // Unparseable text is never shown: the caller validated it, this is a safety net.
+            return format!("<redacted: {}>\n", describe_secret(text.as_bytes()));
+        };
+        parsed = d;
+        &parsed
     };
-    let roots = values_roots(&docs, values_root).unwrap_or_default();
+    let roots = values_roots(docs, values_root).unwrap_or_default();
     let mut edits = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
         let prefix = roots.iter().find(|r| r.doc == i).map(|r| r.prefix.clone());
@@ -500,6 +518,11 @@ pub struct Planned<'a> {
     pub file: &'a ValuesFile,
     /// The edited text (already verified by the editor).
     pub new_text: String,
+    /// The file's text as the diff shows it ([`display_text`]), when the caller made it from
+    /// the parse it already had; `None` to parse it here.
+    pub shown_before: Option<String>,
+    /// The parse of `new_text` (the editor's verification), when the caller has it.
+    pub new_docs: Option<Vec<Node>>,
     /// `--values-root`.
     pub values_root: Option<&'a str>,
     /// The rollback file to write.
@@ -518,14 +541,23 @@ pub struct Planned<'a> {
 /// file. Returns the lines to print after the diff.
 pub fn show_and_write(plan: &Planned<'_>) -> anyhow::Result<String> {
     let file = plan.file;
-    let diff = masked_diff(
-        &file.shown,
-        &file.text,
+    let before = match &plan.shown_before {
+        Some(shown) => std::borrow::Cow::Borrowed(shown.as_str()),
+        None => display_text(&file.text, None, plan.values_root, plan.show_secrets).into(),
+    };
+    let after = display_text(
         &plan.new_text,
-        &format!("after `{}`", plan.command),
+        plan.new_docs.as_deref(),
         plan.values_root,
         plan.show_secrets,
     );
+    let diff = diff_shown(
+        &file.shown,
+        &before,
+        &after,
+        &format!("after `{}`", plan.command),
+    );
+    drop((before, after));
     super::print(&diff)?;
     if plan.dry_run {
         return Ok("dry run: nothing written\n".to_string());

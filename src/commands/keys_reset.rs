@@ -8,7 +8,7 @@ use anyhow::anyhow;
 use super::keys_edit::{self, Planned, RollbackTarget};
 use super::{print, Outcome};
 use crate::cli::{ResetArgs, ResetGroup};
-use crate::values::edit::{edit, get, Change, DocPath, ValuesRoot};
+use crate::values::edit::{edit_parsed, get, Change, DocPath, ValuesRoot};
 use crate::values::placeholder::has_placeholder;
 use crate::values::{Node, Value};
 
@@ -91,11 +91,17 @@ pub fn run(args: &ResetArgs) -> anyhow::Result<Outcome> {
         print(&out)?;
         return Ok(Outcome::Clean);
     }
-    let new_text = edit(&file.text, &changes).map_err(|e| anyhow!("{}: {e}", file.shown))?;
+    // One parse (above) for planning and masking, one of the result to verify it.
+    let shown_before =
+        keys_edit::display_text(&file.text, Some(&docs), values_root, args.show_secrets);
+    let edited =
+        edit_parsed(&file.text, docs, &changes).map_err(|e| anyhow!("{}: {e}", file.shown))?;
     let plan = Planned {
         command: "keys reset",
         file: &file,
-        new_text,
+        new_text: edited.text,
+        shown_before: Some(shown_before),
+        new_docs: Some(edited.docs),
         values_root,
         rollback: RollbackTarget::from_flag(args.rollback_file.as_deref()),
         old_values,
@@ -258,4 +264,38 @@ fn refused(values: &Node) -> Vec<(String, &'static str)> {
     }
     check("harborAdminPassword".into(), ADMIN_REASON);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::values::yaml_parses;
+
+    // `keys reset --dry-run` parsed the whole file 7 times; once to plan, once to verify.
+    #[test]
+    fn reset_parses_the_file_once_and_the_result_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("values.yaml");
+        std::fs::write(
+            &path,
+            "core:\n  secret: aaaaaaaaaaaaaaaa\n  xsrfKey: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n\
+             jobservice:\n  secret: cccccccccccccccc\nregistry:\n  secret: dddddddddddddddd\n",
+        )
+        .unwrap();
+        for dry_run in [true, false] {
+            let args = ResetArgs {
+                values: path.clone(),
+                dry_run,
+                only: None,
+                rollback_file: Some(dir.path().join(format!("rollback-{dry_run}.yaml"))),
+                show_secrets: false,
+                values_root: None,
+            };
+            let before = yaml_parses();
+            run(&args).unwrap();
+            assert_eq!(yaml_parses() - before, 2, "dry run: {dry_run}");
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches(": \"\"").count(), 4, "{text}");
+    }
 }

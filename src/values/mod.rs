@@ -32,6 +32,12 @@ pub use set::{apply_set, SetKind};
 pub use source::{SourceFile, SourceId, SourceOrigin, Sources};
 pub use yaml::{parse_documents, parse_named};
 
+/// How many texts the YAML reader has parsed on this thread (tests pin parse counts).
+#[cfg(test)]
+pub(crate) fn yaml_parses() -> usize {
+    yaml::PARSES.with(std::cell::Cell::get)
+}
+
 /// A byte range in one source, with the 1-based line and column of its start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Span {

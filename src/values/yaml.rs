@@ -39,6 +39,8 @@ pub fn parse_documents(source: SourceId, text: &str) -> Result<Vec<Node>, Error>
 
 /// Like [`parse_documents`], with the file name (as the user gave it) used in error messages.
 pub fn parse_named(source: SourceId, name: &str, text: &str) -> Result<Vec<Node>, Error> {
+    #[cfg(test)]
+    PARSES.with(|n| n.set(n.get() + 1));
     if let Some(docs) = super::json::parse(source, text) {
         return Ok(docs);
     }
@@ -60,6 +62,12 @@ pub fn parse_named(source: SourceId, name: &str, text: &str) -> Result<Vec<Node>
         }
     }
     Ok(builder.documents)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many texts this thread has parsed: tests pin how often a command parses its input.
+    pub(crate) static PARSES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Maps saphyr's character indexes to byte offsets and byte offsets to line and column, from
