@@ -813,11 +813,14 @@ mod tests {
         );
     }
 
-    /// The shared test data lives outside the crate; tests skip when it is absent.
-    fn shared(dir: &str) -> Option<Vec<std::path::PathBuf>> {
-        let base = std::path::Path::new("/work/shared").join(dir);
+    /// The shared test data lives beside the crate (`../shared`); `test` skips, saying so,
+    /// when it is absent.
+    fn shared(test: &str, dir: &str) -> Option<Vec<std::path::PathBuf>> {
+        let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared")
+            .join(dir);
         let Ok(entries) = std::fs::read_dir(&base) else {
-            crate::test_skip(&format!("{} is absent", base.display()));
+            crate::test_skip(&format!("{test}: {} is absent", base.display()));
             return None;
         };
         let mut paths: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
@@ -827,7 +830,7 @@ mod tests {
 
     #[test]
     fn every_chart_default_values_file_loads() {
-        let Some(dirs) = shared("harbor-helm") else {
+        let Some(dirs) = shared("every_chart_default_values_file_loads", "harbor-helm") else {
             return;
         };
         let mut checked = 0;
@@ -865,7 +868,7 @@ mod tests {
 
     #[test]
     fn every_real_world_values_file_loads() {
-        let Some(files) = shared("real-world-values") else {
+        let Some(files) = shared("every_real_world_values_file_loads", "real-world-values") else {
             return;
         };
         let mut checked = 0;
