@@ -8,27 +8,19 @@
 //! process start-up; the `library` groups run the core of the same work in-process: parse once,
 //! plan the edit and verify it with one more parse, or load and merge the values.
 
+use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use harbor_upgrade::commands::{INTERNAL_FIELDS, TOKEN_FIELDS};
 use harbor_upgrade::values::edit::{edit_parsed, values_roots, Change, DocPath};
 use harbor_upgrade::values::{self, emit, parse_named, LoadOptions, SourceId, Sources, Value};
 
 const DIR: &str = env!("CARGO_MANIFEST_DIR");
 const BIN: &str = env!("CARGO_BIN_EXE_harbor-upgrade");
-
-/// The fields `keys reset` blanks, all set in the generated file.
-const FIELDS: [&str; 6] = [
-    "core.tokenKey",
-    "core.tokenCert",
-    "core.secret",
-    "jobservice.secret",
-    "registry.secret",
-    "core.xsrfKey",
-];
 
 fn read(rel: &str) -> String {
     std::fs::read_to_string(Path::new(DIR).join(rel)).expect("test data")
@@ -50,9 +42,21 @@ fn chart_defaults_with_secrets() -> String {
     let key = read("testdata/keys/rsa2048.key");
     let cert = read("testdata/keys/rsa2048.crt");
     let mut text = base
-        .replacen("  tokenKey: |\n", &format!("  tokenKey: {}", literal(&key)), 1)
-        .replacen("  tokenCert: |\n", &format!("  tokenCert: {}", literal(&cert)), 1)
-        .replacen("  xsrfKey: \"\"\n", "  xsrfKey: \"0123456789abcdef0123456789abcdef\"\n", 1);
+        .replacen(
+            "  tokenKey: |\n",
+            &format!("  tokenKey: {}", literal(&key)),
+            1,
+        )
+        .replacen(
+            "  tokenCert: |\n",
+            &format!("  tokenCert: {}", literal(&cert)),
+            1,
+        )
+        .replacen(
+            "  xsrfKey: \"\"\n",
+            "  xsrfKey: \"0123456789abcdef0123456789abcdef\"\n",
+            1,
+        );
     // core.secret, jobservice.secret and registry.secret are all `secret: ""` in the defaults.
     text = text.replace("  secret: \"\"\n", "  secret: \"0123456789abcdef\"\n");
     text
@@ -64,7 +68,7 @@ fn times(n: usize) -> String {
     let base = read("testdata/chart/values-1.19.1.yaml");
     let mut out = chart_defaults_with_secrets();
     for i in 1..n {
-        out.push_str(&format!("extra{i}:\n"));
+        let _ = writeln!(out, "extra{i}:");
         for line in base.lines() {
             if !line.trim().is_empty() {
                 out.push_str("  ");
@@ -120,8 +124,10 @@ fn run_binary(args: &[&str]) {
 fn reset_in_process(text: &str) -> usize {
     let docs = parse_named(SourceId(0), "values.yaml", text).expect("parse");
     let roots = values_roots(&docs, None).expect("roots");
-    let changes: Vec<Change> = FIELDS
+    // Every field `keys reset` blanks is set in the generated file.
+    let changes: Vec<Change> = TOKEN_FIELDS
         .iter()
+        .chain(INTERNAL_FIELDS)
         .map(|f| Change {
             doc: roots[0].doc,
             path: roots[0].prefix.join(&DocPath::keys(f)),
@@ -139,7 +145,9 @@ fn bench(c: &mut Criterion) {
     let inputs: Vec<(&str, String)> = vec![("1x", times(1)), ("10x", times(10))];
 
     let mut command = c.benchmark_group("keys_reset_dry_run/command");
-    command.sample_size(10).measurement_time(Duration::from_secs(8));
+    command
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(8));
     for (name, text) in &inputs {
         let path = write(dir, &format!("values-{name}.yaml"), text);
         let arg = path.to_str().expect("utf-8 path");
@@ -151,7 +159,9 @@ fn bench(c: &mut Criterion) {
     command.finish();
 
     let mut library = c.benchmark_group("keys_reset_dry_run/library");
-    library.sample_size(20).measurement_time(Duration::from_secs(8));
+    library
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(8));
     for (name, text) in &inputs {
         library.throughput(Throughput::Bytes(text.len() as u64));
         library.bench_with_input(BenchmarkId::from_parameter(name), text, |b, text| {

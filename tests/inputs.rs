@@ -204,17 +204,27 @@ enum Stdin {
     Bytes(Vec<u8>),
 }
 
-/// Every hostile input in every place `args` (with `{}` for the input) takes one.
-fn each_hostile(test: &str, inputs: &Inputs, role: Role, templates: &[Vec<&str>]) {
+/// Every hostile input in every place `templates` take one: `{}` stands for the input, `{out}`
+/// for a path in the scratch directory that does not exist yet.
+fn each_hostile(test: &str, role: Role, templates: &[&[&str]]) {
+    let inputs = Inputs::new(test);
+    let out = inputs.scratch.path().join("out").display().to_string();
     for h in ALL {
         let Some((path, phrase)) = inputs.get(test, h, role) else {
             continue;
         };
         for template in templates {
-            let args: Vec<String> = template.iter().map(|a| a.replace("{}", &path)).collect();
+            let args: Vec<String> = template
+                .iter()
+                .map(|a| a.replace("{out}", &out).replace("{}", &path))
+                .collect();
             refused(&format!("{role:?}/{h:?}"), &args, None, &path, &phrase);
         }
     }
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(ToString::to_string).collect()
 }
 
 fn demo(name: &str) -> String {
@@ -224,52 +234,43 @@ fn demo(name: &str) -> String {
 // Values files, positional or `-f`, for every command that reads them.
 #[test]
 fn hostile_values_files_are_refused() {
-    let inputs = Inputs::new("hostile_values_files_are_refused");
-    let out = inputs.scratch.path().join("out").display().to_string();
     each_hostile(
         "hostile_values_files_are_refused",
-        &inputs,
         Role::Values,
         &[
-            vec!["preflight", "check", "{}"],
-            vec!["preflight", "check", "-f", "{}"],
-            vec!["keys", "inspect", "{}"],
-            vec!["keys", "backup", "{}", "--out", &out],
-            vec!["keys", "reset", "{}", "--dry-run"],
-            vec!["keys", "rotate", "{}", "--dry-run"],
+            &["preflight", "check", "{}"],
+            &["preflight", "check", "-f", "{}"],
+            &["keys", "inspect", "{}"],
+            &["keys", "backup", "{}", "--out", "{out}"],
+            &["keys", "reset", "{}", "--dry-run"],
+            &["keys", "rotate", "{}", "--dry-run"],
         ],
     );
 }
 
 #[test]
 fn hostile_secret_manifests_are_refused() {
-    let inputs = Inputs::new("hostile_secret_manifests_are_refused");
-    let out = inputs.scratch.path().join("out").display().to_string();
     each_hostile(
         "hostile_secret_manifests_are_refused",
-        &inputs,
         Role::Secret,
         &[
-            vec!["preflight", "check", "--secret", "{}"],
-            vec!["keys", "inspect", "--secret", "{}"],
-            vec!["keys", "backup", "--secret", "{}", "--out", &out],
+            &["preflight", "check", "--secret", "{}"],
+            &["keys", "inspect", "--secret", "{}"],
+            &["keys", "backup", "--secret", "{}", "--out", "{out}"],
         ],
     );
 }
 
 #[test]
 fn hostile_set_files_are_refused() {
-    let inputs = Inputs::new("hostile_set_files_are_refused");
-    let out = inputs.scratch.path().join("out").display().to_string();
     let secret = demo("harbor-core-secret.yaml");
     each_hostile(
         "hostile_set_files_are_refused",
-        &inputs,
         Role::SetFile,
         &[
-            vec!["preflight", "check", "--set-file", "core.tokenKey={}"],
-            vec!["keys", "inspect", "--set-file", "core.tokenKey={}"],
-            vec![
+            &["preflight", "check", "--set-file", "core.tokenKey={}"],
+            &["keys", "inspect", "--set-file", "core.tokenKey={}"],
+            &[
                 "keys",
                 "backup",
                 "--set-file",
@@ -277,7 +278,7 @@ fn hostile_set_files_are_refused() {
                 "--secret",
                 &secret,
                 "--out",
-                &out,
+                "{out}",
             ],
         ],
     );
@@ -285,20 +286,12 @@ fn hostile_set_files_are_refused() {
 
 #[test]
 fn hostile_passphrase_files_are_refused() {
-    let inputs = Inputs::new("hostile_passphrase_files_are_refused");
-    let out = inputs
-        .scratch
-        .path()
-        .join("out.tar.age")
-        .display()
-        .to_string();
     let (values, secret) = (demo("values.yaml"), demo("harbor-core-secret.yaml"));
     each_hostile(
         "hostile_passphrase_files_are_refused",
-        &inputs,
         Role::Passphrase,
         &[
-            vec![
+            &[
                 "keys",
                 "backup",
                 &values,
@@ -307,10 +300,10 @@ fn hostile_passphrase_files_are_refused() {
                 "--passphrase-file",
                 "{}",
                 "--out",
-                &out,
+                "{out}",
             ],
-            vec!["keys", "restore", &out, "--passphrase-file", "{}"],
-            vec!["keys", "diff", &out, "--passphrase-file", "{}"],
+            &["keys", "restore", "{out}", "--passphrase-file", "{}"],
+            &["keys", "diff", "{out}", "--passphrase-file", "{}"],
         ],
     );
 }
@@ -318,10 +311,9 @@ fn hostile_passphrase_files_are_refused() {
 // The identity file is read only to open a backup encrypted to a recipient: make one.
 #[test]
 fn hostile_identity_files_are_refused() {
-    let inputs = Inputs::new("hostile_identity_files_are_refused");
+    let backups = tempfile::tempdir().unwrap();
     let identity = age::x25519::Identity::generate();
-    let sealed = inputs.scratch.path().join("backup.tar.age");
-    let sealed_arg = sealed.display().to_string();
+    let sealed = backups.path().join("backup.tar.age").display().to_string();
     let made = bin()
         .args([
             "keys",
@@ -332,7 +324,7 @@ fn hostile_identity_files_are_refused() {
             "--recipient",
             &identity.to_public().to_string(),
             "--out",
-            &sealed_arg,
+            &sealed,
         ])
         .timeout(TIMEOUT)
         .output()
@@ -345,23 +337,20 @@ fn hostile_identity_files_are_refused() {
     );
     each_hostile(
         "hostile_identity_files_are_refused",
-        &inputs,
         Role::Identity,
         &[
-            vec!["keys", "restore", &sealed_arg, "--identity", "{}"],
-            vec!["keys", "diff", &sealed_arg, "--identity", "{}"],
+            &["keys", "restore", &sealed, "--identity", "{}"],
+            &["keys", "diff", &sealed, "--identity", "{}"],
         ],
     );
 }
 
 #[test]
 fn hostile_rollback_files_are_refused() {
-    let inputs = Inputs::new("hostile_rollback_files_are_refused");
     each_hostile(
         "hostile_rollback_files_are_refused",
-        &inputs,
         Role::Rollback,
-        &[vec!["keys", "rollback", "{}", "--dry-run"]],
+        &[&["keys", "rollback", "{}", "--dry-run"]],
     );
 }
 
@@ -380,10 +369,7 @@ fn hostile_chart_archives_are_refused() {
         let Some((path, phrase)) = inputs.get(test, h, Role::Chart) else {
             continue;
         };
-        let args: Vec<String> = ["preflight", "check", &values, "--chart", &path]
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let args = strings(&["preflight", "check", &values, "--chart", &path]);
         refused(&format!("chart/{h:?}"), &args, None, &path, &phrase);
     }
     // A chart directory whose values.yaml is a FIFO.
@@ -395,16 +381,13 @@ fn hostile_chart_archives_are_refused() {
     std::fs::write(dir.join("Chart.yaml"), "name: harbor\nversion: 1.19.1\n").unwrap();
     std::os::unix::fs::symlink(fifo, dir.join("values.yaml")).unwrap();
     let shown = dir.join("values.yaml").display().to_string();
-    let args: Vec<String> = [
+    let args = strings(&[
         "preflight",
         "check",
         &values,
         "--chart",
         &dir.display().to_string(),
-    ]
-    .iter()
-    .map(ToString::to_string)
-    .collect();
+    ]);
     refused(
         "chart dir/fifo",
         &args,
@@ -431,17 +414,19 @@ fn hostile_standard_input_is_refused() {
             vec!["preflight", "check", "-"],
             vec!["keys", "inspect", "--secret", "-"],
         ] {
-            let args: Vec<String> = args.iter().map(ToString::to_string).collect();
-            refused(dev, &args, Some(Stdin::File(dev)), "<stdin>", phrase);
+            refused(
+                dev,
+                &strings(&args),
+                Some(Stdin::File(dev)),
+                "<stdin>",
+                phrase,
+            );
         }
     }
     // Text one byte over the cap.
     let mut text = b"a: b\n".repeat(16 * 1024 * 1024 / 5 + 1);
     text.truncate(16 * 1024 * 1024 + 1);
-    let args: Vec<String> = ["preflight", "check", "-"]
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let args = strings(&["preflight", "check", "-"]);
     refused(
         "stdin/oversize",
         &args,
@@ -467,10 +452,7 @@ fn hostile_set_arguments_are_refused() {
             "greater than maximum supported index of 65536",
         ),
     ] {
-        let args: Vec<String> = ["preflight", "check", "--set", arg]
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let args = strings(&["preflight", "check", "--set", arg]);
         refused("set", &args, None, "--set argument #1", phrase);
     }
 }

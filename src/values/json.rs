@@ -213,38 +213,25 @@ impl Reader<'_> {
         (self.depth <= MAX_DEPTH).then_some(())
     }
 
-    fn object(&mut self) -> Option<Node> {
+    /// Reads a collection at `self.at` (on its opening bracket): `item`s separated by commas
+    /// up to the `close` bracket. Returns where it starts.
+    fn bracketed(
+        &mut self,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<usize> {
         self.enter()?;
         let start = self.at;
-        self.at += 1;
-        let mut entries = Vec::new();
-        self.at = skip_ws(self.bytes, self.at);
-        if self.bytes.get(self.at) == Some(&b'}') {
+        self.at = skip_ws(self.bytes, self.at + 1);
+        if self.bytes.get(self.at) == Some(&close) {
             self.at += 1;
         } else {
             loop {
-                self.at = skip_ws(self.bytes, self.at);
-                if self.bytes.get(self.at) != Some(&b'"') {
-                    return None;
-                }
-                let key_start = self.at;
-                let key = self.string()?;
-                let key_span = self.pos.span(self.source, key_start, self.at);
-                self.at = skip_ws(self.bytes, self.at);
-                if self.bytes.get(self.at) != Some(&b':') {
-                    return None;
-                }
-                self.at += 1;
-                let node = self.value()?;
-                entries.push(Entry {
-                    key,
-                    key_span: Some(key_span),
-                    node,
-                });
+                item(self)?;
                 self.at = skip_ws(self.bytes, self.at);
                 match self.bytes.get(self.at) {
                     Some(b',') => self.at += 1,
-                    Some(b'}') => {
+                    Some(&c) if c == close => {
                         self.at += 1;
                         break;
                     }
@@ -253,32 +240,41 @@ impl Reader<'_> {
             }
         }
         self.depth -= 1;
+        Some(start)
+    }
+
+    fn object(&mut self) -> Option<Node> {
+        let mut entries = Vec::new();
+        let start = self.bracketed(b'}', |r| {
+            r.at = skip_ws(r.bytes, r.at);
+            if r.bytes.get(r.at) != Some(&b'"') {
+                return None;
+            }
+            let key_start = r.at;
+            let key = r.string()?;
+            let key_span = r.pos.span(r.source, key_start, r.at);
+            r.at = skip_ws(r.bytes, r.at);
+            if r.bytes.get(r.at) != Some(&b':') {
+                return None;
+            }
+            r.at += 1;
+            let node = r.value()?;
+            entries.push(Entry {
+                key,
+                key_span: Some(key_span),
+                node,
+            });
+            Some(())
+        })?;
         Some(self.collection(Value::Map(entries), start))
     }
 
     fn array(&mut self) -> Option<Node> {
-        self.enter()?;
-        let start = self.at;
-        self.at += 1;
         let mut items = Vec::new();
-        self.at = skip_ws(self.bytes, self.at);
-        if self.bytes.get(self.at) == Some(&b']') {
-            self.at += 1;
-        } else {
-            loop {
-                items.push(self.value()?);
-                self.at = skip_ws(self.bytes, self.at);
-                match self.bytes.get(self.at) {
-                    Some(b',') => self.at += 1,
-                    Some(b']') => {
-                        self.at += 1;
-                        break;
-                    }
-                    _ => return None,
-                }
-            }
-        }
-        self.depth -= 1;
+        let start = self.bracketed(b']', |r| {
+            items.push(r.value()?);
+            Some(())
+        })?;
         Some(self.collection(Value::Seq(items), start))
     }
 }
