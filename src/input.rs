@@ -177,6 +177,12 @@ fn stdin_hint(kind: Kind) -> &'static str {
 }
 
 impl Error {
+    /// Whether the input could not be read at all (missing, no permission), rather than being
+    /// refused for what it is.
+    pub fn is_io(&self) -> bool {
+        matches!(self, Error::Io { .. })
+    }
+
     fn not_a_file(name: &str, found: &'static str, kind: Kind) -> Self {
         Error::NotAFile {
             name: name.to_string(),
@@ -234,12 +240,18 @@ fn not_regular(meta: &Metadata) -> Option<&'static str> {
 /// Checks by name (following symlinks) that `path` is a regular file within the cap of `kind`,
 /// without opening it.
 pub fn check(path: &Path, name: &str, kind: Kind) -> Result<Metadata, Error> {
+    let meta = check_type(path, name, kind)?;
+    if meta.len() > kind.limit() {
+        return Err(Error::too_large(name, kind));
+    }
+    Ok(meta)
+}
+
+/// [`check`] without the size cap.
+fn check_type(path: &Path, name: &str, kind: Kind) -> Result<Metadata, Error> {
     let meta = std::fs::metadata(path).map_err(Error::io(name))?;
     if let Some(found) = not_regular(&meta) {
         return Err(Error::not_a_file(name, found, kind));
-    }
-    if meta.len() > kind.limit() {
-        return Err(Error::too_large(name, kind));
     }
     Ok(meta)
 }
@@ -249,7 +261,19 @@ pub fn check(path: &Path, name: &str, kind: Kind) -> Result<Metadata, Error> {
 ///
 /// The returned reader stops with an error past the cap, should the file grow while it is read.
 pub fn open(path: &Path, name: &str, kind: Kind) -> Result<Limited<File>, Error> {
-    let before = check(path, name, kind)?;
+    check(path, name, kind)?;
+    let file = open_regular(path, name, kind)?;
+    let len = file.metadata().map_or(0, |m| m.len());
+    if len > kind.limit() {
+        return Err(Error::too_large(name, kind));
+    }
+    Ok(Limited::new(file, name, kind))
+}
+
+/// Opens a path that [`check_type`] accepts, without blocking, and checks the opened file
+/// again: a path swapped for a FIFO or another file in between is refused. No size cap.
+fn open_regular(path: &Path, name: &str, kind: Kind) -> Result<File, Error> {
+    let before = check_type(path, name, kind)?;
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -276,10 +300,7 @@ pub fn open(path: &Path, name: &str, kind: Kind) -> Result<Limited<File>, Error>
     }
     #[cfg(not(unix))]
     let _ = before;
-    if meta.len() > kind.limit() {
-        return Err(Error::too_large(name, kind));
-    }
-    Ok(Limited::new(file, name, kind))
+    Ok(file)
 }
 
 /// A reader that fails with [`Error::TooLarge`] (inside an [`io::Error`] of kind
@@ -375,24 +396,21 @@ fn read_text_from<R: Read>(mut reader: Limited<R>, size_hint: u64) -> Result<Str
         why,
         noun: kind.noun(),
     };
-    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    let reserve = usize::try_from(size_hint.min(kind.limit())).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(reserve.max(SNIFF_BYTES));
     (&mut reader)
         .take(SNIFF_BYTES as u64)
-        .read_to_end(&mut head)
+        .read_to_end(&mut bytes)
         .map_err(|e| from_read_error(&name, e))?;
-    if head.contains(&0) {
+    if bytes.contains(&0) {
         return Err(binary("a NUL byte in its first 8 KiB"));
     }
-    let mut bytes = if head.len() < SNIFF_BYTES {
-        head
-    } else {
-        let mut rest = read_all(reader, size_hint.saturating_sub(head.len() as u64))?;
-        let mut all = Vec::with_capacity(head.len() + rest.len());
-        all.append(&mut head);
-        all.append(&mut rest);
-        all
-    };
-    if bytes.contains(&0) {
+    if bytes.len() == SNIFF_BYTES {
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|e| from_read_error(&name, e))?;
+    }
+    if bytes[SNIFF_BYTES.min(bytes.len())..].contains(&0) {
         return Err(binary("a NUL byte"));
     }
     bytes.shrink_to_fit();
@@ -530,13 +548,11 @@ impl<R: BufRead> LineReader<R> {
     }
 }
 
-impl LineReader<io::BufReader<Limited<File>>> {
-    /// Streams the lines of a regular file (refused like [`open`] refuses it), without a total
-    /// size cap.
+impl LineReader<io::BufReader<File>> {
+    /// Streams the lines of a regular file (a directory, FIFO or device is refused as [`open`]
+    /// refuses it), without a total size cap: only one line is held at a time.
     pub fn open(path: &Path, name: &str, max_line: usize) -> Result<Self, Error> {
-        let mut file = open(path, name, Kind::LogFile)?;
-        // Streaming reads hold one line at a time, so the whole-file cap does not apply.
-        file.left = u64::MAX - 1;
+        let file = open_regular(path, name, Kind::LogFile)?;
         Ok(LineReader::new(io::BufReader::new(file), max_line))
     }
 }
@@ -778,5 +794,12 @@ mod tests {
             n += 1;
         }
         assert_eq!(n, 2);
+        // Larger than the whole-file cap of a log (sparse): streamed, not refused.
+        let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+        f.set_len(Kind::LogFile.limit() + 1).unwrap();
+        assert!(read_bytes(&p, "core.log", Kind::LogFile).is_err());
+        let mut reader = LineReader::open(&p, "core.log", LOG_LINE_LIMIT).unwrap();
+        reader.next_line(&mut buf).unwrap().unwrap();
+        assert_eq!(buf, b"a");
     }
 }

@@ -20,7 +20,7 @@ pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
         .transpose()
         .map_err(|e| match e {
             // The reader's refusal names the file and the limit already.
-            crate::chart::Error::Input(refused) => anyhow::Error::from(refused),
+            crate::chart::Error::Input(refused) if !refused.is_io() => anyhow::Error::from(refused),
             other => anyhow::Error::from(other).context("invalid --chart"),
         })?;
     let (from, to) = resolve_versions(args, chart.as_ref())?;
