@@ -13,6 +13,7 @@ pub mod clock;
 pub mod commands;
 pub mod diagnose;
 pub mod fsio;
+pub mod input;
 pub mod kube;
 pub mod pki;
 pub mod report;

@@ -149,10 +149,9 @@ pub fn decrypt(ciphertext: &[u8], how: &Decryption) -> Result<Vec<u8>, Error> {
 }
 
 fn read_identities(path: &std::path::Path) -> Result<Vec<Box<dyn age::Identity>>, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let shown = path.display().to_string();
+    let bytes =
+        crate::input::read_text(path, &shown, crate::input::Kind::IdentityFile)?.into_bytes();
     let unusable = || {
         Error::Crypt(format!(
             "{} holds no age identity (`AGE-SECRET-KEY-1…`) or unencrypted SSH private key",

@@ -189,6 +189,9 @@ pub enum Error {
     /// Encryption or decryption failed.
     #[error("{0}")]
     Crypt(String),
+    /// A passphrase or identity file was refused by the bounded reader.
+    #[error(transparent)]
+    Input(#[from] crate::input::Error),
 }
 
 /// A backup read and verified.

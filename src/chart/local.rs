@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use super::schema::{add_template_reads, extract, ValuesKeys};
 use super::version::{parse_release, Release, Version};
 use super::Error;
+use crate::input::Kind;
 use crate::values::{parse_named, SourceId, Value};
 
 /// Neither file of a chart comes anywhere near this; a larger one is not a chart.
@@ -103,11 +104,7 @@ fn read_dir(path: &Path, origin: &str) -> Result<ChartFiles, Error> {
     };
     let read = |file: &Path| -> Result<String, Error> {
         let display = file.display().to_string();
-        let handle = std::fs::File::open(file).map_err(|source| Error::ChartIo {
-            path: display.clone(),
-            source,
-        })?;
-        read_text(handle, &display)
+        Ok(crate::input::read_text(file, &display, Kind::ChartFile)?)
     };
     let mut templates = Vec::new();
     let mut total = 0;
@@ -142,9 +139,12 @@ fn read_text(reader: impl Read, origin: &str) -> Result<String, Error> {
     reader
         .take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|source| Error::ChartIo {
-            path: origin.to_string(),
-            source,
+        .map_err(|e| match crate::input::carried(e) {
+            Ok(refused) => Error::Input(refused),
+            Err(source) => Error::ChartIo {
+                path: origin.to_string(),
+                source,
+            },
         })?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(invalid(origin, "file larger than 16 MiB"));
@@ -162,17 +162,21 @@ struct Folder {
 }
 
 fn read_archive(path: &Path, origin: &str) -> Result<ChartFiles, Error> {
-    let file = std::fs::File::open(path).map_err(|source| Error::ChartIo {
-        path: origin.to_string(),
-        source,
-    })?;
-    let not_archive = |e: std::io::Error| {
-        invalid(
+    let file = crate::input::open(path, origin, Kind::ChartArchive)?;
+    let not_archive = |e: std::io::Error| match crate::input::carried(e) {
+        Ok(refused) => Error::Input(refused),
+        Err(e) => invalid(
             origin,
             format!("not a chart directory or a gzip-compressed tar archive ({e})"),
-        )
+        ),
     };
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    // The uncompressed tar is capped too: a small archive can expand without bound.
+    let unpacked = crate::input::Limited::new(
+        flate2::read::GzDecoder::new(file),
+        &format!("{origin} (uncompressed)"),
+        Kind::ChartArchive,
+    );
+    let mut archive = tar::Archive::new(unpacked);
     // Files by top-level folder: `helm pull` writes `harbor/`, a renamed chart another name.
     let mut found: Vec<Folder> = Vec::new();
     let mut total = 0;

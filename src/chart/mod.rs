@@ -58,6 +58,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A chart file or archive was refused by the bounded reader (not a regular file, over
+    /// its size cap, binary).
+    #[error(transparent)]
+    Input(#[from] crate::input::Error),
     /// The chart is not usable.
     #[error("cannot use chart {path}: {reason}")]
     ChartInvalid {

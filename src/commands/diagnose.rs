@@ -106,12 +106,24 @@ fn read_files(
     for file in files {
         let (name, bytes, origin) = if file == "-" {
             let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+            let mut stdin = crate::input::Limited::new(
+                std::io::stdin().lock(),
+                crate::input::STDIN_NAME,
+                crate::input::Kind::LogFile,
+            );
+            std::io::Read::read_to_end(&mut stdin, &mut bytes)
+                .map_err(|e| {
+                    crate::input::carried(e).map_or_else(anyhow::Error::from, anyhow::Error::from)
+                })
                 .context("cannot read the logs from standard input")?;
             ("<stdin>".to_string(), bytes, SourceOrigin::Stdin)
         } else {
-            let bytes =
-                std::fs::read(file).with_context(|| format!("cannot read log file `{file}`"))?;
+            let bytes = crate::input::read_bytes(
+                std::path::Path::new(file),
+                file,
+                crate::input::Kind::LogFile,
+            )
+            .with_context(|| format!("cannot read log file `{file}`"))?;
             (file.clone(), bytes, SourceOrigin::LogFile)
         };
         // Logs may hold stray binary bytes; they cannot hide a signature, so replace them.

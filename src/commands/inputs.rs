@@ -1,8 +1,6 @@
 //! Loading what the values-reading commands share: values files, `--set*`, Secret manifests,
 //! and the redaction of every secret byte range before anything is rendered.
 
-use anyhow::Context as _;
-
 use crate::checks::fields::{credential_field, looks_secret, FieldKind};
 use crate::cli::ValuesArgs;
 use crate::values::{self, LoadOptions, Node, SecretObject, Sources, Value, Values};
@@ -65,8 +63,14 @@ pub fn load_any(args: &ValuesArgs) -> anyhow::Result<Inputs> {
     let values = values::load(&options, &mut sources, &mut stdin)?;
     let mut secrets = Vec::new();
     for path in &args.secrets {
-        let loaded = values::load_secret_file(path, &mut sources, &mut stdin)
-            .with_context(|| format!("cannot use Secret manifest {path}"))?;
+        let loaded =
+            values::load_secret_file(path, &mut sources, &mut stdin).map_err(|e| match e {
+                // The reader's refusal already names the file and the limit.
+                values::Error::Input(refused) => anyhow::Error::from(refused),
+                other => {
+                    anyhow::Error::from(other).context(format!("cannot use Secret manifest {path}"))
+                }
+            })?;
         secrets.extend(loaded);
     }
     redact_values(&values.root, "", &mut sources);

@@ -181,8 +181,8 @@ fn encryption(args: &BackupArgs) -> anyhow::Result<Option<Encryption>> {
 
 /// The first line of a passphrase file (a trailing newline is not part of it).
 pub(super) fn read_passphrase(path: &Path) -> anyhow::Result<age::secrecy::SecretString> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read passphrase file {}", path.display()))?;
+    let shown = path.display().to_string();
+    let text = crate::input::read_text(path, &shown, crate::input::Kind::PassphraseFile)?;
     let line = text.lines().next().unwrap_or_default();
     if line.is_empty() {
         anyhow::bail!("passphrase file {} is empty", path.display());

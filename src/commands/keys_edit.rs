@@ -17,6 +17,7 @@ use anyhow::{anyhow, bail, Context as _};
 
 use crate::checks::fields::{credential_field, looks_secret};
 use crate::fsio::{create_private_file, parent_dir, sync_dir};
+use crate::input::Kind;
 use crate::pki::{fingerprint, parse_certificates, parse_private_key, sha256_hex};
 use crate::report::mask::describe_secret;
 use crate::values::edit::{apply_edits, values_roots, DocPath, Edit, Seg, ValuesRoot};
@@ -42,28 +43,19 @@ pub struct ValuesFile {
     pub owner: (u32, u32),
 }
 
-/// Reads a values file; errors name it.
+/// Reads a values file through the bounded reader; errors name it.
 pub fn read_values_file(path: &Path) -> anyhow::Result<ValuesFile> {
     let shown = path.display().to_string();
-    if path.is_dir() {
-        return Err(crate::values::Error::IsDirectory { path: shown }.into());
-    }
     let io_err = |source| crate::values::Error::Io {
         path: shown.clone(),
         source,
     };
+    // A directory or special file is refused by name before anything else touches it.
+    crate::input::check(path, &shown, Kind::ValuesFile)?;
     let target = std::fs::canonicalize(path).map_err(io_err)?;
-    let bytes = std::fs::read(&target).map_err(io_err)?;
+    let text = crate::input::read_text(&target, &shown, Kind::ValuesFile)?;
     let meta = std::fs::metadata(&target).map_err(io_err)?;
-    let sha256 = sha256_hex(&bytes);
-    let text = if bytes.contains(&0) {
-        None
-    } else {
-        String::from_utf8(bytes).ok()
-    };
-    let Some(text) = text else {
-        return Err(crate::values::Error::Binary { path: shown }.into());
-    };
+    let sha256 = sha256_hex(text.as_bytes());
     Ok(ValuesFile {
         absolute: std::path::absolute(path).map_err(io_err)?,
         shown,
@@ -241,8 +233,8 @@ pub fn replace_values_file(
         None => None,
     };
     before_rename();
-    let unchanged =
-        std::fs::read(&file.target).is_ok_and(|bytes| sha256_hex(&bytes) == file.sha256);
+    let unchanged = crate::input::read_bytes(&file.target, &file.shown, Kind::ValuesFile)
+        .is_ok_and(|bytes| sha256_hex(&bytes) == file.sha256);
     if !unchanged {
         if let Some(path) = &rollback_path {
             let _ = std::fs::remove_file(path);
@@ -298,7 +290,8 @@ fn now_rfc3339() -> String {
 }
 
 /// A unified diff of two versions of a values file with every credential masked, unless
-/// `show_secrets`.
+/// `show_secrets` (each text parsed here).
+#[cfg(test)]
 pub fn masked_diff(
     name: &str,
     before: &str,
@@ -307,9 +300,14 @@ pub fn masked_diff(
     values_root: Option<&str>,
     show_secrets: bool,
 ) -> String {
-    let a = display_text(before, values_root, show_secrets);
-    let b = display_text(after, values_root, show_secrets);
-    let diff = similar::TextDiff::from_lines(&a, &b);
+    let a = display_text(before, None, values_root, show_secrets);
+    let b = display_text(after, None, values_root, show_secrets);
+    diff_shown(name, &a, &b, what)
+}
+
+/// The unified diff of two texts already made fit to show ([`display_text`]).
+fn diff_shown(name: &str, before: &str, after: &str, what: &str) -> String {
+    let diff = similar::TextDiff::from_lines(before, after);
     diff.unified_diff()
         .context_radius(3)
         .header(&format!("{name}\t(current)"), &format!("{name}\t({what})"))
@@ -317,23 +315,35 @@ pub fn masked_diff(
 }
 
 /// The text as the diff shows it: no BOM, `\n` line breaks, credentials replaced by a
-/// description (one line per block).
-fn display_text(text: &str, values_root: Option<&str>, show_secrets: bool) -> String {
+/// description (one line per block). `docs` is the parse of `text` if the caller has it.
+pub fn display_text(
+    text: &str,
+    docs: Option<&[Node]>,
+    values_root: Option<&str>,
+    show_secrets: bool,
+) -> String {
     let shown = if show_secrets {
         text.to_string()
     } else {
-        mask_text(text, values_root)
+        mask_text(text, docs, values_root)
     };
     let shown = shown.strip_prefix('\u{feff}').unwrap_or(&shown);
     shown.replace("\r\n", "\n")
 }
 
-fn mask_text(text: &str, values_root: Option<&str>) -> String {
-    let Ok(docs) = parse_documents(SourceId(0), text) else {
-        // Unparseable text is never shown: the caller validated it, this is a safety net.
-        return format!("<redacted: {}>\n", describe_secret(text.as_bytes()));
+fn mask_text(text: &str, docs: Option<&[Node]>, values_root: Option<&str>) -> String {
+    let parsed;
+    let docs = if let Some(docs) = docs {
+        docs
+    } else {
+        let Ok(d) = parse_documents(SourceId(0), text) else {
+            // Unparseable text is never shown: the caller validated it, this is a safety net.
+            return format!("<redacted: {}>\n", describe_secret(text.as_bytes()));
+        };
+        parsed = d;
+        &parsed
     };
-    let roots = values_roots(&docs, values_root).unwrap_or_default();
+    let roots = values_roots(docs, values_root).unwrap_or_default();
     let mut edits = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
         let prefix = roots.iter().find(|r| r.doc == i).map(|r| r.prefix.clone());
@@ -508,6 +518,11 @@ pub struct Planned<'a> {
     pub file: &'a ValuesFile,
     /// The edited text (already verified by the editor).
     pub new_text: String,
+    /// The file's text as the diff shows it ([`display_text`]), when the caller made it from
+    /// the parse it already had; `None` to parse it here.
+    pub shown_before: Option<String>,
+    /// The parse of `new_text` (the editor's verification), when the caller has it.
+    pub new_docs: Option<Vec<Node>>,
     /// `--values-root`.
     pub values_root: Option<&'a str>,
     /// The rollback file to write.
@@ -526,14 +541,23 @@ pub struct Planned<'a> {
 /// file. Returns the lines to print after the diff.
 pub fn show_and_write(plan: &Planned<'_>) -> anyhow::Result<String> {
     let file = plan.file;
-    let diff = masked_diff(
-        &file.shown,
-        &file.text,
+    let before = match &plan.shown_before {
+        Some(shown) => std::borrow::Cow::Borrowed(shown.as_str()),
+        None => display_text(&file.text, None, plan.values_root, plan.show_secrets).into(),
+    };
+    let after = display_text(
         &plan.new_text,
-        &format!("after `{}`", plan.command),
+        plan.new_docs.as_deref(),
         plan.values_root,
         plan.show_secrets,
     );
+    let diff = diff_shown(
+        &file.shown,
+        &before,
+        &after,
+        &format!("after `{}`", plan.command),
+    );
+    drop((before, after));
     super::print(&diff)?;
     if plan.dry_run {
         return Ok("dry run: nothing written\n".to_string());

@@ -14,18 +14,17 @@ use super::keys_edit::{self, Planned, RollbackTarget};
 use super::{print, Outcome};
 use crate::cli::RollbackArgs;
 use crate::pki::sha256_hex;
-use crate::values::edit::{apply_edits, edit, Change, DocPath};
+use crate::values::edit::{apply_edits, edit_parsed, Change, DocPath};
 use crate::values::edit_rollback::parse_rollback;
 
 /// Runs `keys rollback`.
 pub fn run(args: &RollbackArgs) -> anyhow::Result<Outcome> {
     let shown = args.rollback_file.display().to_string();
-    let text = std::fs::read_to_string(&args.rollback_file).map_err(|source| {
-        anyhow!(crate::values::Error::Io {
-            path: shown.clone(),
-            source,
-        })
-    })?;
+    let text = crate::input::read_text(
+        &args.rollback_file,
+        &shown,
+        crate::input::Kind::RollbackFile,
+    )?;
     let rollback = parse_rollback(&text).map_err(|e| anyhow!("{shown}: {e}"))?;
     let meta = &rollback.meta;
     let file = keys_edit::read_values_file(Path::new(&meta.values_file))
@@ -38,7 +37,7 @@ pub fn run(args: &RollbackArgs) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Clean);
     }
     let values_root = meta.values_root.as_deref();
-    let new_text = if file.sha256 == meta.sha256_after {
+    let (new_text, shown_before, new_docs) = if file.sha256 == meta.sha256_after {
         let restored = apply_edits(&file.text, &meta.reverse)
             .map_err(|e| anyhow!("{shown}: the recorded edits do not fit {}: {e}", file.shown))?;
         if sha256_hex(restored.as_bytes()) != meta.sha256_before {
@@ -47,9 +46,9 @@ pub fn run(args: &RollbackArgs) -> anyhow::Result<Outcome> {
                 file.shown
             );
         }
-        restored
+        (restored, None, None)
     } else if args.force {
-        let (_docs, roots) = keys_edit::values_documents(&file, values_root)?;
+        let (docs, roots) = keys_edit::values_documents(&file, values_root)?;
         if roots.is_empty() {
             bail!("{}: no Harbor values document to restore into", file.shown);
         }
@@ -78,7 +77,12 @@ pub fn run(args: &RollbackArgs) -> anyhow::Result<Outcome> {
             ))?;
             return Ok(Outcome::Clean);
         }
-        edit(&file.text, &changes).map_err(|e| anyhow!("{}: {e}", file.shown))?
+        // One parse (above) for planning and masking, one of the result to verify it.
+        let shown =
+            keys_edit::display_text(&file.text, Some(&docs), values_root, args.show_secrets);
+        let edited =
+            edit_parsed(&file.text, docs, &changes).map_err(|e| anyhow!("{}: {e}", file.shown))?;
+        (edited.text, Some(shown), Some(edited.docs))
     } else {
         bail!(
             "{} changed since `{}` wrote {shown} (SHA-256 {} instead of {}): refusing to restore over newer edits; `--force` writes the old values into the changed file instead",
@@ -92,6 +96,8 @@ pub fn run(args: &RollbackArgs) -> anyhow::Result<Outcome> {
         command: "keys rollback",
         file: &file,
         new_text,
+        shown_before,
+        new_docs,
         values_root,
         rollback: RollbackTarget::Nowhere,
         old_values: Vec::new(),

@@ -10,7 +10,7 @@ use super::keys_edit::{self, Planned, RollbackTarget};
 use super::{print, Outcome};
 use crate::cli::RotateArgs;
 use crate::pki::{self, format_unix, generate_token_pair, TokenPairSpec};
-use crate::values::edit::{edit, get, Change, DocPath};
+use crate::values::edit::{edit_parsed, get, Change, DocPath};
 use crate::values::Value;
 
 /// Runs `keys rotate`.
@@ -81,11 +81,17 @@ pub fn run(args: &RotateArgs) -> anyhow::Result<Outcome> {
             old_values.push((overlay_path, old_value));
         }
     }
-    let new_text = edit(&file.text, &changes).map_err(|e| anyhow!("{}: {e}", file.shown))?;
+    // One parse (above) for planning and masking, one of the result to verify it.
+    let shown_before =
+        keys_edit::display_text(&file.text, Some(&docs), values_root, args.show_secrets);
+    let edited =
+        edit_parsed(&file.text, docs, &changes).map_err(|e| anyhow!("{}: {e}", file.shown))?;
     let plan = Planned {
         command: "keys rotate",
         file: &file,
-        new_text,
+        new_text: edited.text,
+        shown_before: Some(shown_before),
+        new_docs: Some(edited.docs),
         values_root,
         rollback: RollbackTarget::from_flag(args.rollback_file.as_deref()),
         old_values,

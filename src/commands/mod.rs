@@ -20,6 +20,9 @@ mod preflight_rules;
 
 use std::io::{IsTerminal, Write};
 
+/// The fields `keys reset` blanks: `--only token`, then `--only internal`.
+pub use keys_reset::{INTERNAL_FIELDS, TOKEN_FIELDS};
+
 use crate::cli::{ClockCommand, ColorChoice, Command, KeysCommand, PreflightCommand};
 use crate::report::Style;
 

@@ -18,7 +18,11 @@ pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
         .as_deref()
         .map(read_chart)
         .transpose()
-        .context("invalid --chart")?;
+        .map_err(|e| match e {
+            // The reader's refusal names the file and the limit already.
+            crate::chart::Error::Input(refused) if !refused.is_io() => anyhow::Error::from(refused),
+            other => anyhow::Error::from(other).context("invalid --chart"),
+        })?;
     let (from, to) = resolve_versions(args, chart.as_ref())?;
     let settings = Settings {
         now: resolve_now(args.now.as_deref())?,

@@ -7,6 +7,8 @@
 //! `genCA` and cert-manager RSA issuers produce), using the `rsa` crate already needed for keys;
 //! other algorithms are reported as not checkable instead of pulling in a crypto backend.
 
+use std::collections::{HashMap, HashSet};
+
 use rsa::pkcs1::der::Decode as _;
 use rsa::pkcs8::spki::SubjectPublicKeyInfoRef;
 use rsa::pkcs8::DecodePublicKey as _;
@@ -22,6 +24,11 @@ use super::armor;
 use super::fingerprint::hex_lower;
 use super::key::{curve_of, OID_DSA, OID_EC, OID_ED25519, OID_ED448, OID_RSA};
 use super::{sha256_hex, Error};
+
+/// Signatures one [`chains_to`] checks at most: a real chain needs about one per link, and a
+/// bundle of look-alike certificates (one subject, many keys) would otherwise cost one check
+/// per pair of them.
+const MAX_SIGNATURE_CHECKS: usize = 64;
 
 const LABEL: &str = "CERTIFICATE";
 
@@ -135,40 +142,75 @@ pub fn parse_certificates(text: &str) -> Result<CertChain, Error> {
 /// or one whose signature a CA's key verifies.
 ///
 /// `Some(false)` when no such path exists with every checked signature good; `None` when the
-/// answer hinges on a signature this module cannot check (not RSA PKCS#1 v1.5 with SHA-2).
+/// answer hinges on a signature this module cannot check (not RSA PKCS#1 v1.5 with SHA-2), or
+/// would take more than [`MAX_SIGNATURE_CHECKS`] signature checks (look-alike certificates
+/// sharing one subject): the cost stays linear in the size of the texts.
 pub fn chains_to(chain_text: &str, ca_text: &str) -> Result<Option<bool>, Error> {
     let chain_ders = certificate_ders(chain_text)?;
     let ca_ders = certificate_ders(ca_text)?;
     let chain = parse_all(&chain_ders)?;
     let cas = parse_all(&ca_ders)?;
-    let Some(mut current) = chain.first() else {
+    if chain.is_empty() {
         return Err(Error::NoCertificate);
+    }
+    // Certificates by subject, so each step looks only at possible issuers.
+    let ca_certs: HashSet<&[u8]> = cas.iter().map(X509Certificate::as_raw).collect();
+    let mut cas_by_subject: HashMap<&[u8], Vec<&X509Certificate<'_>>> = HashMap::new();
+    for ca in &cas {
+        cas_by_subject
+            .entry(ca.subject().as_raw())
+            .or_default()
+            .push(ca);
+    }
+    let mut chain_by_subject: HashMap<&[u8], Vec<usize>> = HashMap::new();
+    for (i, c) in chain.iter().enumerate() {
+        chain_by_subject
+            .entry(c.subject().as_raw())
+            .or_default()
+            .push(i);
+    }
+    let mut checks = 0;
+    let mut signed = |cert: &X509Certificate<'_>, issuer: &X509Certificate<'_>| {
+        checks += 1;
+        (checks <= MAX_SIGNATURE_CHECKS).then(|| signed_by(cert, issuer.public_key().raw))
     };
+    let mut visited = vec![false; chain.len()];
+    visited[0] = true;
+    let mut current = &chain[0];
     let mut unknown = false;
-    // Each step moves one certificate up; the bound stops loops in odd chains.
-    for _ in 0..=chain.len() {
-        if cas.iter().any(|ca| ca.as_raw() == current.as_raw()) {
+    // Each step moves one certificate up, never to one already on the path.
+    loop {
+        if ca_certs.contains(current.as_raw()) {
             return Ok(Some(true));
         }
-        for ca in cas
-            .iter()
-            .filter(|ca| ca.subject().as_raw() == current.issuer().as_raw())
-        {
-            match signed_by(current, ca.public_key().raw) {
-                Some(true) => return Ok(Some(true)),
-                Some(false) => {}
-                None => unknown = true,
+        let issuer = current.issuer().as_raw();
+        for ca in cas_by_subject.get(issuer).into_iter().flatten() {
+            match signed(current, ca) {
+                None => return Ok(None),
+                Some(Some(true)) => return Ok(Some(true)),
+                Some(Some(false)) => {}
+                Some(None) => unknown = true,
             }
         }
-        let next = chain.iter().find(|c| {
-            c.as_raw() != current.as_raw()
-                && c.subject().as_raw() == current.issuer().as_raw()
-                && signed_by(current, c.public_key().raw) != Some(false)
-        });
-        match next {
-            Some(next) => current = next,
-            None => break,
+        let mut next = None;
+        for &i in chain_by_subject.get(issuer).into_iter().flatten() {
+            if visited[i] || chain[i].as_raw() == current.as_raw() {
+                continue;
+            }
+            match signed(current, &chain[i]) {
+                None => return Ok(None),
+                Some(Some(false)) => {}
+                Some(_) => {
+                    next = Some(i);
+                    break;
+                }
+            }
         }
+        let Some(i) = next else {
+            break;
+        };
+        visited[i] = true;
+        current = &chain[i];
     }
     Ok(if unknown { None } else { Some(false) })
 }
@@ -472,6 +514,52 @@ mod tests {
         assert_eq!(chain.rest[0].subject, "CN=test-intermediate-ca");
         assert!(chain.rest[0].self_signed);
         assert_eq!(chain.iter().count(), 2);
+    }
+
+    /// `n` self-signed certificates that share one subject, made by openssl with `key`.
+    fn look_alikes(key: &str, n: u32) -> Option<String> {
+        let key = format!("{}/testdata/keys/{key}", env!("CARGO_MANIFEST_DIR"));
+        let mut out = String::new();
+        for serial in 1..=n {
+            let made = std::process::Command::new("openssl")
+                .args([
+                    "req",
+                    "-x509",
+                    "-key",
+                    &key,
+                    "-subj",
+                    "/CN=look-alike",
+                    "-days",
+                    "1",
+                ])
+                .args(["-set_serial", &serial.to_string()])
+                .output()
+                .ok()
+                .filter(|o| o.status.success())?;
+            out.push_str(&String::from_utf8_lossy(&made.stdout));
+        }
+        Some(out)
+    }
+
+    // Look-alike certificates (one subject, other keys) in tls.crt and ca.crt cost one
+    // signature check per pair; the checks are capped and the answer is "cannot tell".
+    #[test]
+    fn chains_of_look_alike_certificates_stop_after_bounded_checks() {
+        let (Some(chain), Some(cas)) = (
+            look_alikes("rsa2048.key", 80),
+            look_alikes("other-rsa2048.key", 80),
+        ) else {
+            crate::test_skip(
+                "chains_of_look_alike_certificates_stop_after_bounded_checks: openssl is not available",
+            );
+            return;
+        };
+        assert_eq!(chains_to(&chain, &cas), Ok(None));
+        // A real answer is still found within the cap.
+        assert_eq!(
+            chains_to(&chain, &look_alikes("rsa2048.key", 1).unwrap()),
+            Ok(Some(true))
+        );
     }
 
     #[test]

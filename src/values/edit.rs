@@ -329,15 +329,37 @@ impl fmt::Debug for Change {
     }
 }
 
-/// Writes every change into `text`, one after the other, then checks the result: it must parse,
-/// and its tree must equal the original tree with exactly these changes made.
+/// Writes every change into `text`, then checks the result: it must parse, and its tree must
+/// equal the original tree with exactly these changes made.
 ///
 /// A missing key is inserted at the end of its map (and missing parent maps are created); a
 /// `null` parent becomes a map.
 pub fn edit(text: &str, changes: &[Change]) -> Result<String, EditError> {
-    let original = parse_documents(SourceId(0), text)?;
-    let mut expected = original.clone();
-    let mut current = text.to_string();
+    let docs = parse_documents(SourceId(0), text)?;
+    Ok(edit_parsed(text, docs, changes)?.text)
+}
+
+/// An edited text and its parse (made to verify it; reuse it instead of parsing again).
+#[derive(Debug)]
+pub struct Edited {
+    /// The new text.
+    pub text: String,
+    /// Its documents.
+    pub docs: Vec<Node>,
+}
+
+/// [`edit`] for a text already parsed: `docs` must be the documents of `text` (they are taken,
+/// and become the expected tree). The result is parsed once, to verify it, and that parse is
+/// returned with it.
+///
+/// Every change is planned against the one parse of the original; only changes whose edits
+/// meet (two keys inserted into the same missing map, say) are planned one after the other
+/// against the text as edited so far, re-parsing it each time.
+pub fn edit_parsed(
+    text: &str,
+    mut docs: Vec<Node>,
+    changes: &[Change],
+) -> Result<Edited, EditError> {
     for change in changes {
         if let Value::Map(_) | Value::Seq(_) = change.value {
             return Err(EditError::UnsupportedValue {
@@ -345,6 +367,55 @@ pub fn edit(text: &str, changes: &[Change]) -> Result<String, EditError> {
                 found: Node::synthetic(change.value.clone()).type_name(),
             });
         }
+    }
+    let together = plan_together(text, &docs, changes).map(|edits| apply_edits(text, &edits));
+    for change in changes {
+        let target = docs
+            .get_mut(change.doc)
+            .ok_or(EditError::NoDocument { doc: change.doc })?;
+        set_path(target, &change.path.0, &change.value);
+    }
+    let expected = docs;
+    if let Some(Ok(current)) = together {
+        if let Ok(reparsed) = verify(&expected, &current) {
+            return Ok(Edited {
+                text: current,
+                docs: reparsed,
+            });
+        }
+    }
+    // The edits met, or their result did not verify: one change at a time.
+    let current = edit_one_by_one(text, changes)?;
+    let reparsed = verify(&expected, &current)?;
+    Ok(Edited {
+        text: current,
+        docs: reparsed,
+    })
+}
+
+/// The edits of every change planned against the one parse of `text`, or `None` if planning
+/// failed or the edits of two changes touch (they must then be planned one after the other).
+fn plan_together(text: &str, docs: &[Node], changes: &[Change]) -> Option<Vec<Edit>> {
+    let mut all: Vec<(usize, Edit)> = Vec::new();
+    for (i, change) in changes.iter().enumerate() {
+        let doc = docs.get(change.doc)?;
+        let edits = Planner::new(text)
+            .plan(doc, &change.path, &change.value)
+            .ok()?;
+        all.extend(edits.into_iter().map(|e| (i, e)));
+    }
+    all.sort_by_key(|(_, e)| (e.range.start, e.range.end));
+    let meet = all.windows(2).any(|w| {
+        let ((a, ea), (b, eb)) = (&w[0], &w[1]);
+        a != b && ea.range.end >= eb.range.start
+    });
+    (!meet).then(|| all.into_iter().map(|(_, e)| e).collect())
+}
+
+/// Writes the changes one after the other, re-parsing the text before each.
+fn edit_one_by_one(text: &str, changes: &[Change]) -> Result<String, EditError> {
+    let mut current = text.to_string();
+    for change in changes {
         let docs = parse_documents(SourceId(0), &current).map_err(|e| EditError::Reparse {
             message: e.to_string(),
         })?;
@@ -353,12 +424,13 @@ pub fn edit(text: &str, changes: &[Change]) -> Result<String, EditError> {
             .ok_or(EditError::NoDocument { doc: change.doc })?;
         let edits = Planner::new(&current).plan(doc, &change.path, &change.value)?;
         current = apply_edits(&current, &edits)?;
-        let target = expected
-            .get_mut(change.doc)
-            .ok_or(EditError::NoDocument { doc: change.doc })?;
-        set_path(target, &change.path.0, &change.value);
     }
-    let reparsed = parse_documents(SourceId(0), &current).map_err(|e| EditError::Reparse {
+    Ok(current)
+}
+
+/// Parses `current` and checks that its tree is `expected`; returns the parse.
+fn verify(expected: &[Node], current: &str) -> Result<Vec<Node>, EditError> {
+    let reparsed = parse_documents(SourceId(0), current).map_err(|e| EditError::Reparse {
         message: e.to_string(),
     })?;
     if reparsed.len() != expected.len() {
@@ -374,7 +446,7 @@ pub fn edit(text: &str, changes: &[Change]) -> Result<String, EditError> {
             });
         }
     }
-    Ok(current)
+    Ok(reparsed)
 }
 
 /// Sets the value at `path` in a tree the way [`edit`] writes it: missing keys are appended,

@@ -597,10 +597,10 @@ fn reset_properties_hold_on_testdata() {
     }
 }
 
-fn shared_files(sub: &str) -> Option<Vec<PathBuf>> {
+fn shared_files(test: &str, sub: &str) -> Option<Vec<PathBuf>> {
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
     if !base.is_dir() {
-        crate::test_skip(&format!("{} is absent", base.display()));
+        crate::test_skip(&format!("{test}: {} is absent", base.display()));
         return None;
     }
     let mut files = Vec::new();
@@ -610,7 +610,10 @@ fn shared_files(sub: &str) -> Option<Vec<PathBuf>> {
 
 #[test]
 fn reset_properties_hold_on_every_chart_default() {
-    let Some(files) = shared_files("harbor-helm") else {
+    let Some(files) = shared_files(
+        "reset_properties_hold_on_every_chart_default",
+        "harbor-helm",
+    ) else {
         return;
     };
     let files: Vec<_> = files
@@ -625,7 +628,10 @@ fn reset_properties_hold_on_every_chart_default() {
 
 #[test]
 fn reset_properties_hold_on_real_world_values() {
-    let Some(files) = shared_files("real-world-values") else {
+    let Some(files) = shared_files(
+        "reset_properties_hold_on_real_world_values",
+        "real-world-values",
+    ) else {
         return;
     };
     assert!(!files.is_empty());

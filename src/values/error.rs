@@ -17,19 +17,10 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// A directory was given where a file was expected.
-    #[error("{path} is a directory, not a values file")]
-    IsDirectory {
-        /// The path as the user gave it.
-        path: String,
-    },
-
-    /// The file holds NUL bytes or is not valid UTF-8.
-    #[error("{path} is not a text file")]
-    Binary {
-        /// The path as the user gave it.
-        path: String,
-    },
+    /// The input was refused by the bounded reader: not a regular file, over its size cap,
+    /// or binary.
+    #[error(transparent)]
+    Input(#[from] crate::input::Error),
 
     /// The YAML parser rejected the text.
     #[error("{file}:{line}:{column}: invalid YAML: {message}")]
@@ -101,10 +92,6 @@ mod tests {
                 path: "a.yaml".into(),
                 source: std::io::Error::other("x"),
             },
-            Error::IsDirectory { path: "dir".into() },
-            Error::Binary {
-                path: "b.bin".into(),
-            },
             Error::Yaml {
                 file: "v.yaml".into(),
                 line: 3,
@@ -142,17 +129,17 @@ mod tests {
             );
         }
         assert_eq!(errors[0].to_string(), "cannot read a.yaml");
-        assert_eq!(errors[3].to_string(), "v.yaml:3:7: invalid YAML: bad");
+        assert_eq!(errors[1].to_string(), "v.yaml:3:7: invalid YAML: bad");
         assert_eq!(
-            errors[4].to_string(),
+            errors[2].to_string(),
             "v.yaml: values must be a map, found a list"
         );
         assert_eq!(
-            errors[5].to_string(),
+            errors[3].to_string(),
             "invalid --set argument #2: missing `=`"
         );
         assert_eq!(
-            errors[6].to_string(),
+            errors[4].to_string(),
             "v.yaml: --values-root `harbor` not found"
         );
     }

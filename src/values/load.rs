@@ -9,9 +9,11 @@
 
 use std::io::Read;
 
+use crate::input::Kind;
+
 use super::doc_kind::{chart_name, is_argo_application, is_flux_release, object_type};
 use super::merge::merge_into;
-use super::set::{apply_set, SetKind};
+use super::set::{apply_set_within, SetBudget, SetKind};
 use super::yaml::{parse_named, Positions};
 use super::{Error, Node, SourceId, SourceOrigin, Sources, Span, Value};
 
@@ -86,20 +88,21 @@ pub fn load(
             if let Some(id) = stdin_source {
                 id
             } else {
-                let text = read_stdin(stdin)?;
+                let text = read_stdin(stdin, Kind::ValuesFile)?;
                 let id = sources.add(STDIN_NAME, text, SourceOrigin::Stdin);
                 stdin_source = Some(id);
                 id
             }
         } else {
-            let text = read_file(file)?;
+            let text = read_file(file, Kind::ValuesFile)?;
             sources.add(file.clone(), text, SourceOrigin::ValuesFile)
         };
-        let name = sources.get(source).name.clone();
-        let text = sources.get(source).text.clone();
-        let parsed = parse_named(source, &name, &text)?;
+        // The text is parsed where it is kept: no copy of it.
+        let file = sources.get(source);
+        let (name, text) = (file.name.as_str(), file.text.as_str());
+        let parsed = parse_named(source, name, text)?;
         let mut plain_seen = false;
-        for (node, doc) in select_documents(parsed, &name, &text, source)? {
+        for (node, doc) in select_documents(parsed, name, text, source)? {
             // Helm reads a values file with one `yaml.Unmarshal`, which takes only the first
             // document; later plain documents never reach the chart.
             if doc.kind == DocKind::Plain {
@@ -111,13 +114,13 @@ pub fn load(
             let (node, doc) = match &opts.values_root {
                 Some(key) if doc.kind == DocKind::Plain => {
                     let Some(sub) = node.get_path(key) else {
-                        if !plain_without_root.contains(&name) {
-                            plain_without_root.push(name.clone());
+                        if !plain_without_root.iter().any(|n| n == name) {
+                            plain_without_root.push(name.to_string());
                         }
                         continue;
                     };
                     plain_with_root = true;
-                    let sub = as_values_map(sub.clone(), &name)?;
+                    let sub = as_values_map(sub.clone(), name)?;
                     (
                         sub,
                         LoadedDoc {
@@ -146,51 +149,31 @@ pub fn load(
         (SetKind::SetString, &opts.set_string),
         (SetKind::SetFile, &opts.set_file),
     ];
+    let mut budget = SetBudget::default();
     for (kind, args) in flags {
         for (i, arg) in args.iter().enumerate() {
             let source = sources.add(kind.flag(), arg.clone(), SourceOrigin::Flag);
-            apply_set(&mut root, kind, arg, source, i + 1)?;
+            apply_set_within(&mut root, kind, arg, source, i + 1, &mut budget)?;
         }
     }
     Ok(Values { root, docs })
 }
 
 /// The name standard input is shown as.
-pub(crate) const STDIN_NAME: &str = "<stdin>";
+pub(crate) const STDIN_NAME: &str = crate::input::STDIN_NAME;
 
-/// Reads standard input as text.
-pub(crate) fn read_stdin(stdin: &mut dyn Read) -> Result<String, Error> {
-    let mut bytes = Vec::new();
-    stdin.read_to_end(&mut bytes).map_err(|source| Error::Io {
-        path: STDIN_NAME.to_string(),
-        source,
-    })?;
-    into_text(bytes, STDIN_NAME)
+/// Reads standard input as text, within the cap of `kind`.
+pub(crate) fn read_stdin(stdin: &mut dyn Read, kind: Kind) -> Result<String, Error> {
+    Ok(crate::input::read_stdin_text(stdin, kind)?)
 }
 
-/// Reads a file as text; directories and binary files are refused.
-pub(crate) fn read_file(path: &str) -> Result<String, Error> {
-    if std::path::Path::new(path).is_dir() {
-        return Err(Error::IsDirectory {
-            path: path.to_string(),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_string(),
-        source,
-    })?;
-    into_text(bytes, path)
-}
-
-fn into_text(bytes: Vec<u8>, name: &str) -> Result<String, Error> {
-    if bytes.contains(&0) {
-        return Err(Error::Binary {
-            path: name.to_string(),
-        });
-    }
-    String::from_utf8(bytes).map_err(|_| Error::Binary {
-        path: name.to_string(),
-    })
+/// Reads a regular file as text, within the cap of `kind`; anything else is refused by name.
+pub(crate) fn read_file(path: &str, kind: Kind) -> Result<String, Error> {
+    Ok(crate::input::read_text(
+        std::path::Path::new(path),
+        path,
+        kind,
+    )?)
 }
 
 /// Turns the documents of one file into values maps.
@@ -637,7 +620,7 @@ mod tests {
         let d = dir.path().display().to_string();
         assert_eq!(
             load_one(d.clone(), &mut sources).unwrap_err().to_string(),
-            format!("{d} is a directory, not a values file")
+            format!("{d} is a directory, not a values file: give a regular file, or `-` for standard input")
         );
         let missing = dir.path().join("missing.yaml").display().to_string();
         let err = load_one(missing.clone(), &mut sources).unwrap_err();
@@ -646,13 +629,19 @@ mod tests {
         let bin = dir.path().join("bin.yaml");
         std::fs::write(&bin, b"a: \x00\x01").unwrap();
         let err = load_one(bin.display().to_string(), &mut sources).unwrap_err();
-        assert!(matches!(err, Error::Binary { .. }));
+        assert!(
+            matches!(err, Error::Input(crate::input::Error::Binary { .. })),
+            "{err}"
+        );
         let latin1 = dir.path().join("latin1.yaml");
         std::fs::write(&latin1, b"a: caf\xe9\n").unwrap();
         let err = load_one(latin1.display().to_string(), &mut sources).unwrap_err();
         assert_eq!(
             err.to_string(),
-            format!("{} is not a text file", latin1.display())
+            format!(
+                "{} is not a text file (not valid UTF-8): a values file must be UTF-8 text",
+                latin1.display()
+            )
         );
         let bad = dir.path().join("bad.yaml");
         std::fs::write(&bad, "a: ok\nb: [unclosed\n").unwrap();
@@ -824,11 +813,14 @@ mod tests {
         );
     }
 
-    /// The shared test data lives outside the crate; tests skip when it is absent.
-    fn shared(dir: &str) -> Option<Vec<std::path::PathBuf>> {
-        let base = std::path::Path::new("/work/shared").join(dir);
+    /// The shared test data lives beside the crate (`../shared`); `test` skips, saying so,
+    /// when it is absent.
+    fn shared(test: &str, dir: &str) -> Option<Vec<std::path::PathBuf>> {
+        let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared")
+            .join(dir);
         let Ok(entries) = std::fs::read_dir(&base) else {
-            crate::test_skip(&format!("{} is absent", base.display()));
+            crate::test_skip(&format!("{test}: {} is absent", base.display()));
             return None;
         };
         let mut paths: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
@@ -838,7 +830,7 @@ mod tests {
 
     #[test]
     fn every_chart_default_values_file_loads() {
-        let Some(dirs) = shared("harbor-helm") else {
+        let Some(dirs) = shared("every_chart_default_values_file_loads", "harbor-helm") else {
             return;
         };
         let mut checked = 0;
@@ -876,7 +868,7 @@ mod tests {
 
     #[test]
     fn every_real_world_values_file_loads() {
-        let Some(files) = shared("real-world-values") else {
+        let Some(files) = shared("every_real_world_values_file_loads", "real-world-values") else {
             return;
         };
         let mut checked = 0;

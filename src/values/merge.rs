@@ -5,7 +5,7 @@
 //! `Value::Null` node with its span: Helm later treats it as "delete the key, the chart default
 //! applies", and the checks need to see where it was written (the `secret-not-string` rule).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::{Node, Value};
 
@@ -26,19 +26,26 @@ pub fn merge_into(base: &mut Node, overlay: Node) {
                 base.span = overlay.span;
             }
             dedup_keep_last(base_entries);
-            let mut touched: HashSet<String> = HashSet::new();
+            // Where each key is in the base, and whether the overlay has written it yet: one
+            // hash lookup per overlay key, so merging big maps stays linear.
+            let mut index: HashMap<String, (usize, bool)> = base_entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.key.clone(), (i, false)))
+                .collect();
             for entry in overlay_entries {
-                let first_time = touched.insert(entry.key.clone());
-                match base_entries.iter_mut().find(|e| e.key == entry.key) {
-                    Some(existing) if first_time => {
-                        existing.key_span = entry.key_span.or(existing.key_span);
+                if let Some((at, touched)) = index.get_mut(&entry.key) {
+                    let existing = &mut base_entries[*at];
+                    existing.key_span = entry.key_span.or(existing.key_span);
+                    if *touched {
+                        existing.node = entry.node;
+                    } else {
+                        *touched = true;
                         merge_into(&mut existing.node, entry.node);
                     }
-                    Some(existing) => {
-                        existing.key_span = entry.key_span.or(existing.key_span);
-                        existing.node = entry.node;
-                    }
-                    None => base_entries.push(entry),
+                } else {
+                    index.insert(entry.key.clone(), (base_entries.len(), true));
+                    base_entries.push(entry);
                 }
             }
         }

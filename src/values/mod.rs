@@ -13,6 +13,8 @@ pub mod edit;
 pub mod edit_rollback;
 pub mod emit;
 mod error;
+mod json;
+mod line_index;
 mod load;
 mod merge;
 pub mod placeholder;
@@ -22,12 +24,19 @@ mod source;
 mod yaml;
 
 pub use error::Error;
+pub use line_index::LineIndex;
 pub use load::{load, DocKind, LoadOptions, LoadedDoc, Values};
 pub use merge::{merge_into, prune_nulls};
 pub use secret_manifest::{load_secret_file, secrets_from_text, SecretEntry, SecretObject};
 pub use set::{apply_set, SetKind};
 pub use source::{SourceFile, SourceId, SourceOrigin, Sources};
 pub use yaml::{parse_documents, parse_named};
+
+/// How many texts the YAML reader has parsed on this thread (tests pin parse counts).
+#[cfg(test)]
+pub(crate) fn yaml_parses() -> usize {
+    yaml::PARSES.with(std::cell::Cell::get)
+}
 
 /// A byte range in one source, with the 1-based line and column of its start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -15,6 +15,7 @@ use base64::Engine as _;
 use super::load::{read_file, read_stdin, STDIN_NAME};
 use super::yaml::parse_named;
 use super::{Error, Node, SourceId, SourceOrigin, Sources, Span, Value};
+use crate::input::Kind;
 
 /// Annotation in which `kubectl apply` keeps the whole object, secret values included.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
@@ -64,11 +65,14 @@ pub fn load_secret_file(
     stdin: &mut dyn std::io::Read,
 ) -> Result<Vec<SecretObject>, Error> {
     let (name, text) = if path == "-" {
-        (STDIN_NAME.to_string(), read_stdin(stdin)?)
+        (
+            STDIN_NAME.to_string(),
+            read_stdin(stdin, Kind::SecretManifest)?,
+        )
     } else {
-        (path.to_string(), read_file(path)?)
+        (path.to_string(), read_file(path, Kind::SecretManifest)?)
     };
-    secrets_from_text(&name, &text, SourceOrigin::SecretFile, sources)
+    secrets_from_source(name, text, SourceOrigin::SecretFile, sources)
 }
 
 /// Reads the Secrets in a text that has no file of its own (a live Secret written out as YAML),
@@ -79,9 +83,19 @@ pub fn secrets_from_text(
     origin: SourceOrigin,
     sources: &mut Sources,
 ) -> Result<Vec<SecretObject>, Error> {
-    let name = name.to_string();
+    secrets_from_source(name.to_string(), text.to_string(), origin, sources)
+}
+
+/// [`secrets_from_text`] for a text the caller owns: it moves into `sources` and is parsed
+/// there, never copied.
+fn secrets_from_source(
+    name: String,
+    text: String,
+    origin: SourceOrigin,
+    sources: &mut Sources,
+) -> Result<Vec<SecretObject>, Error> {
     let source = sources.add(name.clone(), text, origin);
-    let docs = parse_named(source, &name, text)?;
+    let docs = parse_named(source, &name, &sources.get(source).text)?;
 
     let mut objects = Vec::new();
     for doc in &docs {
@@ -332,7 +346,7 @@ mod tests {
         let missing = dir.path().join("nope.yaml").display().to_string();
         assert!(matches!(
             load_secret_file(&missing, &mut sources, &mut std::io::empty()),
-            Err(Error::Io { .. })
+            Err(Error::Input(crate::input::Error::Io { .. }))
         ));
     }
 }

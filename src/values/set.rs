@@ -12,11 +12,34 @@
 
 use super::yaml::Positions;
 use super::{Entry, Error, Node, SourceId, Span, Value};
+use crate::input::Kind;
 
 /// Helm's limit on `a.b.c…` nesting (`MaxNestedNameLevel`).
 const MAX_NESTED_NAME_LEVEL: usize = 30;
-/// Helm's limit on list indexes (`MaxIndex`).
+/// Helm's limit on list indexes (`MaxIndex`): `a[65536]` is the largest allowed.
 const MAX_INDEX: usize = 65_536;
+/// Limit on the nesting of one key path, names and list indexes together (`a[0][0]…`): the
+/// same as for YAML, since the tree is walked recursively afterwards. Helm has none.
+const MAX_DEPTH: usize = super::yaml::MAX_DEPTH;
+/// Limit on the values all `--set*` arguments of one run create together, counting the nulls
+/// a list index pads with (room for three lists at Helm's largest index). Helm has none.
+pub(crate) const MAX_SET_VALUES: usize = 1 << 18;
+/// How much of a key path an error message shows.
+const SHOWN_PATH: usize = 80;
+
+/// What the `--set*` arguments of one run may still create ([`MAX_SET_VALUES`]).
+#[derive(Debug)]
+pub(crate) struct SetBudget {
+    left: usize,
+}
+
+impl Default for SetBudget {
+    fn default() -> Self {
+        SetBudget {
+            left: MAX_SET_VALUES,
+        }
+    }
+}
 
 /// Which flag an argument came from; decides the typing of values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +76,18 @@ pub fn apply_set(
     source: SourceId,
     index: usize,
 ) -> Result<(), Error> {
+    apply_set_within(root, kind, arg, source, index, &mut SetBudget::default())
+}
+
+/// [`apply_set`] drawing on a budget shared by every argument of a run.
+pub(crate) fn apply_set_within(
+    root: &mut Node,
+    kind: SetKind,
+    arg: &str,
+    source: SourceId,
+    index: usize,
+    budget: &mut SetBudget,
+) -> Result<(), Error> {
     if !matches!(root.value, Value::Map(_)) {
         *root = Node {
             value: Value::Map(Vec::new()),
@@ -70,6 +105,7 @@ pub fn apply_set(
         source,
         positions: Positions::new(arg),
         path: Vec::new(),
+        budget,
     };
     loop {
         match parser.key(entries, 0) {
@@ -116,6 +152,7 @@ struct StrVals<'a> {
     positions: Positions<'a>,
     /// The key path so far, for messages.
     path: Vec<String>,
+    budget: &'a mut SetBudget,
 }
 
 impl StrVals<'_> {
@@ -168,13 +205,57 @@ impl StrVals<'_> {
         }
     }
 
+    /// The key path so far followed by `key`, cut to its first [`SHOWN_PATH`] characters.
     fn path_with(&self, key: &str) -> String {
-        let mut p = self.path.join(".");
-        if !p.is_empty() && !key.starts_with('[') {
-            p.push('.');
+        let mut p = String::new();
+        for step in self.path.iter().map(String::as_str).chain([key]) {
+            if !p.is_empty() && !step.starts_with('[') {
+                p.push('.');
+            }
+            p.push_str(step);
+            if p.len() > SHOWN_PATH {
+                break;
+            }
         }
-        p.push_str(key);
+        if let Some((cut, _)) = p.char_indices().nth(SHOWN_PATH) {
+            p.truncate(cut);
+            p.push('…');
+        }
         p
+    }
+
+    /// Refuses a path nested deeper than [`MAX_DEPTH`] (names and list indexes together).
+    fn check_depth(&self, key: &str) -> Result<(), String> {
+        if self.path.len() >= MAX_DEPTH {
+            return Err(format!(
+                "`{}` is nested deeper than {MAX_DEPTH} levels (keys and list indexes together)",
+                self.path_with(key)
+            ));
+        }
+        Ok(())
+    }
+
+    /// Takes `n` values from the run's budget.
+    fn spend(&mut self, n: usize, key: &str) -> Result<(), String> {
+        if n > self.budget.left {
+            return Err(format!(
+                "`{}`: the --set arguments would create more than {MAX_SET_VALUES} values in all (a list index pads the list with nulls up to it)",
+                self.path_with(key)
+            ));
+        }
+        self.budget.left -= n;
+        Ok(())
+    }
+
+    /// Helm's `setIndex`: pads with nulls up to `i`, within the budget.
+    fn set_index(&mut self, list: &mut Vec<Node>, i: usize, node: Node) -> Result<(), String> {
+        let grow = (i + 1).saturating_sub(list.len());
+        self.spend(grow, &format!("[{i}]"))?;
+        if grow > 0 {
+            list.resize(i + 1, Node::synthetic(Value::Null));
+        }
+        list[i] = node;
+        Ok(())
     }
 
     fn span(&self, start: usize, end: usize) -> Span {
@@ -197,6 +278,7 @@ impl StrVals<'_> {
                 self.path_with(&k)
             )),
             Some('[') => {
+                self.check_depth(&k)?;
                 let i = self.key_index(&k)?;
                 let at = data.iter().rposition(|e| e.key == k);
                 let list = match at.map(|i| &mut data[i].node.value) {
@@ -247,7 +329,7 @@ impl StrVals<'_> {
                 let level = level + 1;
                 if level > MAX_NESTED_NAME_LEVEL {
                     return Err(format!(
-                        "key `{}` is nested deeper than {MAX_NESTED_NAME_LEVEL} levels",
+                        "`{}`: value name nested level is greater than maximum supported nested level of {MAX_NESTED_NAME_LEVEL}",
                         self.path_with(&k)
                     ));
                 }
@@ -296,9 +378,10 @@ impl StrVals<'_> {
                 self.path_with(key)
             )
         })?;
+        // Helm's wording (`setIndex`), with the key path.
         if index < 0 {
             return Err(format!(
-                "negative index {index} of `{}` not allowed",
+                "`{}`: negative {index} index not allowed",
                 self.path_with(key)
             ));
         }
@@ -307,7 +390,7 @@ impl StrVals<'_> {
             .filter(|&i| i <= MAX_INDEX)
             .ok_or_else(|| {
                 format!(
-                    "index {index} of `{}` is greater than {MAX_INDEX}",
+                    "`{}`: index of {index} is greater than maximum supported index of {MAX_INDEX}",
                     self.path_with(key)
                 )
             })
@@ -353,10 +436,13 @@ impl StrVals<'_> {
                     }
                     Err(ListErr::Other(e)) => return (list, Err(e)),
                 };
-                set_index(&mut list, i, node);
-                (list, Ok(Step::Continue))
+                let stored = self.set_index(&mut list, i, node);
+                (list, stored.map(|()| Step::Continue))
             }
             Some('[') => {
+                if let Err(e) = self.check_depth(&name) {
+                    return (list, Err(e));
+                }
                 let next = match self.key_index(&name) {
                     Ok(next) => next,
                     Err(e) => return (list, Err(e)),
@@ -373,7 +459,9 @@ impl StrVals<'_> {
                 self.path.push(name);
                 let (inner, step) = self.list_item(current, next, level);
                 self.path.pop();
-                set_index(&mut list, i, Node::synthetic(Value::Seq(inner)));
+                if let Err(e) = self.set_index(&mut list, i, Node::synthetic(Value::Seq(inner))) {
+                    return (list, Err(e));
+                }
                 (list, step)
             }
             Some(_) => {
@@ -387,8 +475,9 @@ impl StrVals<'_> {
                 self.path.pop();
                 match step {
                     Ok(Step::Continue) => {
-                        set_index(&mut list, i, Node::synthetic(Value::Map(inner)));
-                        (list, Ok(Step::Continue))
+                        let stored =
+                            self.set_index(&mut list, i, Node::synthetic(Value::Map(inner)));
+                        (list, stored.map(|()| Step::Continue))
                     }
                     // Helm returns io.EOF here before storing the map.
                     other => (list, other),
@@ -438,18 +527,21 @@ impl StrVals<'_> {
     }
 
     /// A value node for the raw bytes `start..end` of the argument.
-    fn typed(&self, text: String, start: usize, end: usize, key: &str) -> Result<Node, String> {
+    fn typed(&mut self, text: String, start: usize, end: usize, key: &str) -> Result<Node, String> {
+        self.spend(1, key)?;
         let value = match self.kind {
             SetKind::Set => typed_val(text),
             SetKind::SetString => Value::String(text),
-            SetKind::SetFile => match std::fs::read(&text) {
-                // Helm uses the bytes as a Go string; invalid UTF-8 cannot be represented here.
-                Ok(bytes) => Value::String(String::from_utf8_lossy(&bytes).into_owned()),
-                Err(e) => {
-                    let path = self.path_with(key);
-                    return Err(format!("cannot read file `{text}` for `{path}`: {e}"));
+            SetKind::SetFile => {
+                match crate::input::read_text(std::path::Path::new(&text), &text, Kind::SetFile) {
+                    Ok(content) => Value::String(content),
+                    Err(crate::input::Error::Io { source, .. }) => {
+                        let path = self.path_with(key);
+                        return Err(format!("cannot read file `{text}` for `{path}`: {source}"));
+                    }
+                    Err(e) => return Err(format!("`{}`: {e}", self.path_with(key))),
                 }
-            },
+            }
         };
         Ok(Node {
             value,
@@ -491,14 +583,6 @@ fn set(data: &mut Vec<Entry>, key: &str, node: Node) {
             node,
         });
     }
-}
-
-/// Helm's `setIndex`: pads with nulls up to `i`.
-fn set_index(list: &mut Vec<Node>, i: usize, node: Node) {
-    while list.len() <= i {
-        list.push(Node::synthetic(Value::Null));
-    }
-    list[i] = node;
 }
 
 #[cfg(test)]
@@ -714,6 +798,80 @@ mod tests {
     fn nesting_limit() {
         let deep = format!("{}=1", vec!["k"; 40].join("."));
         let mut root = empty();
-        assert!(apply_set(&mut root, SetKind::Set, &deep, SRC, 1).is_err());
+        let err = apply_set(&mut root, SetKind::Set, &deep, SRC, 1).unwrap_err();
+        assert!(
+            err.to_string().ends_with(
+                "value name nested level is greater than maximum supported nested level of 30"
+            ),
+            "{err}"
+        );
+        let ok = format!("{}=1", vec!["k"; 30].join("."));
+        set_ok(&mut empty(), SetKind::Set, &ok);
+    }
+
+    // `a[0][0]…` 20,000 deep overflowed the stack (SIGABRT); it is refused at 256 levels.
+    #[test]
+    fn deeply_nested_list_indexes_are_refused_not_a_stack_overflow() {
+        let arg = format!("a{}=1", "[0]".repeat(20_000));
+        let mut root = empty();
+        let err = apply_set(&mut root, SetKind::Set, &arg, SRC, 1).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("is nested deeper than 256 levels"), "{msg}");
+        // The message shows a bounded excerpt of the path, not 60,000 characters.
+        assert!(msg.len() < 300, "{}", msg.len());
+        let fine = format!("a{}=1", "[0]".repeat(200));
+        set_ok(&mut empty(), SetKind::Set, &fine);
+    }
+
+    // Helm's limit and wording: index 65536 is the largest allowed.
+    #[test]
+    fn list_index_limit_is_helms() {
+        set_ok(&mut empty(), SetKind::Set, "a[65536]=1");
+        let err = apply_set(&mut empty(), SetKind::Set, "a[65537]=1", SRC, 1).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid --set argument #1: `a`: index of 65537 is greater than maximum supported index of 65536"
+        );
+        let err = apply_set(&mut empty(), SetKind::Set, "a[-1]=1", SRC, 1).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid --set argument #1: `a`: negative -1 index not allowed"
+        );
+    }
+
+    // `a0[65536]=1,…` for 200 keys allocated 1.1 GB; the values a run creates are capped.
+    #[test]
+    fn many_large_list_indexes_are_refused_in_bounded_memory() {
+        let arg: Vec<String> = (0..200).map(|i| format!("a{i}[65536]=1")).collect();
+        let mut root = empty();
+        let err = apply_set(&mut root, SetKind::Set, &arg.join(","), SRC, 1).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("would create more than 262144 values in all"),
+            "{err}"
+        );
+        let created: usize = root
+            .as_map()
+            .unwrap()
+            .iter()
+            .map(|e| seq(&e.node).len())
+            .sum();
+        assert!(created <= MAX_SET_VALUES, "{created}");
+    }
+
+    // The budget is shared by every argument of a run, not renewed per argument.
+    #[test]
+    fn the_value_budget_spans_arguments() {
+        let mut budget = SetBudget::default();
+        let mut root = empty();
+        let mut failed_at = None;
+        for i in 1..=5 {
+            let arg = format!("l{i}[65536]=1");
+            if apply_set_within(&mut root, SetKind::Set, &arg, SRC, i, &mut budget).is_err() {
+                failed_at = Some(i);
+                break;
+            }
+        }
+        assert_eq!(failed_at, Some(4));
     }
 }

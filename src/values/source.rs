@@ -1,6 +1,13 @@
 //! The texts findings point into, and the byte ranges that must never be shown.
+//!
+//! Line and column come from a [`LineIndex`] built once per source on first use, and the secret
+//! ranges are kept sorted by source and start, so both lookups cost a binary search however
+//! many positions a run asks for.
 
-use super::Span;
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use super::{LineIndex, Span};
 
 /// Index of a source in [`Sources`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -40,7 +47,12 @@ pub struct SourceFile {
 #[derive(Debug, Default, Clone)]
 pub struct Sources {
     files: Vec<SourceFile>,
-    redacted: Vec<Span>,
+    /// The line index of each file, built on first use.
+    indexes: Vec<OnceLock<LineIndex>>,
+    /// Secret ranges as (source, start, end), so a source's ranges are one sorted run.
+    redacted: BTreeSet<(SourceId, usize, usize)>,
+    /// The longest secret range of each source: how far before a range a secret may start.
+    longest: Vec<usize>,
 }
 
 impl Sources {
@@ -61,6 +73,7 @@ impl Sources {
             text: text.into(),
             origin,
         });
+        self.indexes.push(OnceLock::new());
         SourceId(self.files.len() - 1)
     }
 
@@ -79,69 +92,104 @@ impl Sources {
 
     /// Marks a byte range as secret: renderers never print it.
     pub fn redact(&mut self, span: Span) {
-        if span.start < span.end && !self.redacted.contains(&span) {
-            self.redacted.push(span);
+        if span.start < span.end {
+            self.redacted.insert((span.source, span.start, span.end));
+            let i = span.source.0;
+            if self.longest.len() <= i {
+                self.longest.resize(i + 1, 0);
+            }
+            self.longest[i] = self.longest[i].max(span.end - span.start);
         }
     }
 
     /// The secret ranges of one source, sorted by start.
     pub fn redactions(&self, id: SourceId) -> Vec<std::ops::Range<usize>> {
-        let mut ranges: Vec<_> = self
-            .redacted
-            .iter()
-            .filter(|s| s.source == id)
-            .map(|s| s.start..s.end)
-            .collect();
-        ranges.sort_by_key(|r| (r.start, r.end));
-        ranges
+        self.redactions_in(id, 0..usize::MAX)
     }
 
-    /// The 1-based line and column (in characters) of a byte offset.
+    /// The secret ranges of one source that overlap `range`, sorted by start: a binary search
+    /// and the ranges found, however many the source has.
+    pub fn redactions_in(
+        &self,
+        id: SourceId,
+        range: std::ops::Range<usize>,
+    ) -> Vec<std::ops::Range<usize>> {
+        // Ranges that start before `range` reach into it by at most the longest one.
+        let reach = self.longest.get(id.0).copied().unwrap_or(0);
+        self.redacted
+            .range((id, range.start.saturating_sub(reach), 0)..(id, range.end, 0))
+            .filter(|&&(_, s, e)| s < range.end && e > range.start)
+            .map(|&(_, s, e)| s..e)
+            .collect()
+    }
+
+    /// The line index of a source, built on first use.
+    ///
+    /// # Panics
+    /// If the id does not come from this set.
+    pub fn line_index(&self, id: SourceId) -> &LineIndex {
+        self.indexes[id.0].get_or_init(|| LineIndex::new(&self.files[id.0].text))
+    }
+
+    /// The 1-based line and column (in characters) of a byte offset, from the source's line
+    /// index (a leading byte order mark is not a column).
     pub fn line_col(&self, id: SourceId, offset: usize) -> (usize, usize) {
-        line_col(&self.get(id).text, offset)
+        self.line_index(id).line_col(&self.get(id).text, offset)
     }
-}
-
-/// The 1-based line and column (in characters) of a byte offset in `text`.
-///
-/// A UTF-8 byte order mark at the start of the text is not counted as a column, as editors do
-/// not show it.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text.as_bytes()[..offset];
-    // One more piece than there are line breaks: the 1-based line number.
-    let line = before.split(|&b| b == b'\n').count();
-    let mut line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |p| p + 1);
-    if line_start == 0 && text.starts_with('\u{feff}') {
-        line_start = '\u{feff}'.len_utf8().min(offset);
-    }
-    let column = text
-        .get(line_start..offset)
-        .map_or(offset - line_start, |s| s.chars().count())
-        + 1;
-    (line, column)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn one(text: &str) -> (Sources, SourceId) {
+        let mut sources = Sources::new();
+        let id = sources.add("t", text, SourceOrigin::ValuesFile);
+        (sources, id)
+    }
+
     #[test]
     fn line_col_counts_from_one() {
-        let text = "a: 1\nbb: 2\r\nc: é3";
-        assert_eq!(line_col(text, 0), (1, 1));
-        assert_eq!(line_col(text, 5), (2, 1));
-        assert_eq!(line_col(text, 9), (2, 5));
-        assert_eq!(line_col(text, text.len() - 1), (3, 5));
+        let (sources, id) = one("a: 1\nbb: 2\r\nc: é3");
+        assert_eq!(sources.line_col(id, 0), (1, 1));
+        assert_eq!(sources.line_col(id, 5), (2, 1));
+        assert_eq!(sources.line_col(id, 9), (2, 5));
+        assert_eq!(
+            sources.line_col(id, "a: 1\nbb: 2\r\nc: é3".len() - 1),
+            (3, 5)
+        );
     }
 
     #[test]
     fn line_col_skips_a_bom() {
-        let text = "\u{feff}a: 1";
-        assert_eq!(line_col(text, 3), (1, 1));
-        assert_eq!(line_col(text, 6), (1, 4));
+        let (sources, id) = one("\u{feff}a: 1");
+        assert_eq!(sources.line_col(id, 3), (1, 1));
+        assert_eq!(sources.line_col(id, 6), (1, 4));
+    }
+
+    fn span(source: SourceId, start: usize, end: usize) -> Span {
+        Span {
+            source,
+            start,
+            end,
+            line: 1,
+            column: 1,
+        }
+    }
+
+    #[test]
+    fn redactions_are_sorted_deduplicated_and_per_source() {
+        let mut sources = Sources::new();
+        let a = sources.add("a", "0123456789", SourceOrigin::ValuesFile);
+        let b = sources.add("b", "0123456789", SourceOrigin::ValuesFile);
+        for (s, e) in [(5, 7), (1, 3), (5, 7), (4, 4)] {
+            sources.redact(span(a, s, e));
+        }
+        sources.redact(span(b, 0, 2));
+        assert_eq!(sources.redactions(a), [1..3, 5..7]);
+        assert_eq!(sources.redactions(b), vec![(0..2)]);
+        assert_eq!(sources.redactions_in(a, 2..5), vec![(1..3)]);
+        assert!(sources.redactions_in(a, 3..5).is_empty());
+        assert_eq!(sources.redactions_in(a, 6..100), vec![(5..7)]);
     }
 }

@@ -8,19 +8,26 @@
 //!
 //! Aliases are expanded by cloning (the clone keeps the spans of the anchored node) and `<<`
 //! merge keys are applied, so callers see the tree Helm sees. Both are bounded so that a hostile
-//! file cannot make the tool allocate without limit.
+//! file cannot make the tool allocate without limit: the copies that anchors and aliases make
+//! count against [`MAX_NODES`], and nesting stops at [`MAX_DEPTH`]. Nodes written in the text
+//! itself are bounded by the size cap of the input.
+//!
+//! Text that is strict JSON (a values file or `kubectl get -o json` output) is read by the JSON
+//! reader of [`super::json`] instead, which gives the same tree in one pass: saphyr keeps every
+//! token of a flow collection queued until the collection ends, so a large JSON document would
+//! cost many times its size in memory.
 
 use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{Event, Parser, ScalarStyle as SaphyrStyle, Tag};
 
-use super::{Entry, Error, Node, ScalarStyle, SourceId, Span, Value};
+use super::{Entry, Error, LineIndex, Node, ScalarStyle, SourceId, Span, Value};
 
-/// Upper bound on nodes, counting every copy made by alias expansion (billion-laughs guard).
+/// Upper bound on the nodes copied for anchors and aliases (billion-laughs guard).
 const MAX_NODES: usize = 1_000_000;
 
 /// Upper bound on collection nesting; the rest of the module recurses over trees.
-const MAX_DEPTH: usize = 256;
+pub(crate) const MAX_DEPTH: usize = 256;
 
 /// Parses every document of a YAML stream into spanned trees.
 ///
@@ -32,6 +39,11 @@ pub fn parse_documents(source: SourceId, text: &str) -> Result<Vec<Node>, Error>
 
 /// Like [`parse_documents`], with the file name (as the user gave it) used in error messages.
 pub fn parse_named(source: SourceId, name: &str, text: &str) -> Result<Vec<Node>, Error> {
+    #[cfg(test)]
+    PARSES.with(|n| n.set(n.get() + 1));
+    if let Some(docs) = super::json::parse(source, text) {
+        return Ok(docs);
+    }
     let mut builder = Builder::new(source, name, text);
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
@@ -52,65 +64,35 @@ pub fn parse_named(source: SourceId, name: &str, text: &str) -> Result<Vec<Node>
     Ok(builder.documents)
 }
 
-/// Maps saphyr's character indexes to byte offsets and byte offsets to line and column.
+#[cfg(test)]
+thread_local! {
+    /// How many texts this thread has parsed: tests pin how often a command parses its input.
+    pub(crate) static PARSES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Maps saphyr's character indexes to byte offsets and byte offsets to line and column, from
+/// one [`LineIndex`] of the text.
 pub(crate) struct Positions<'a> {
     text: &'a str,
-    /// Byte offset of every character, plus the text length; empty when the text is ASCII.
-    char_bytes: Vec<usize>,
-    /// Byte offset of the start of every line.
-    line_starts: Vec<usize>,
+    index: LineIndex,
 }
 
 impl<'a> Positions<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
-        let char_bytes = if text.is_ascii() {
-            Vec::new()
-        } else {
-            text.char_indices()
-                .map(|(i, _)| i)
-                .chain(std::iter::once(text.len()))
-                .collect()
-        };
-        let line_starts = std::iter::once(0)
-            .chain(
-                text.bytes()
-                    .enumerate()
-                    .filter(|&(_, b)| b == b'\n')
-                    .map(|(i, _)| i + 1),
-            )
-            .collect();
         Positions {
             text,
-            char_bytes,
-            line_starts,
+            index: LineIndex::new(text),
         }
     }
 
     /// Byte offset of a character index (saphyr's `Marker::index()` counts characters).
     pub(crate) fn byte(&self, char_index: usize) -> usize {
-        if self.char_bytes.is_empty() {
-            char_index.min(self.text.len())
-        } else {
-            self.char_bytes
-                .get(char_index)
-                .copied()
-                .unwrap_or(self.text.len())
-        }
+        self.index.byte_of_char(self.text, char_index)
     }
 
     /// 1-based line and column (in characters, a leading BOM not counted) of a byte offset.
     pub(crate) fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
-        let mut start = self.line_starts[line - 1];
-        if start == 0 && self.text.starts_with('\u{feff}') {
-            start = '\u{feff}'.len_utf8().min(offset);
-        }
-        let column = self
-            .text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
-        (line, column + 1)
+        self.index.line_col(self.text, offset)
     }
 
     pub(crate) fn span(&self, source: SourceId, start: usize, end: usize) -> Span {
@@ -209,12 +191,27 @@ impl<'a> Builder<'a> {
         self.pos.span(self.source, start, end)
     }
 
+    /// Whether the node completed next becomes a mapping key (its text is then needed).
+    fn wants_key(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
+    }
+
+    /// The key text of `node` if it becomes a mapping key, else nothing (copying the text of
+    /// every collection would cost its size once per nesting level).
+    fn key_text_if_wanted(&self, node: &Node) -> String {
+        if self.wants_key() {
+            key_text(node, self.text)
+        } else {
+            String::new()
+        }
+    }
+
     fn count(&mut self, n: usize, at: usize) -> Result<(), Error> {
         self.nodes = self.nodes.saturating_add(n);
         if self.nodes > MAX_NODES {
             return Err(self.error_at(
                 at,
-                "too many nodes after expanding aliases (more than 1000000)",
+                "too many nodes copied by anchors and aliases (more than 1000000)",
             ));
         }
         Ok(())
@@ -240,7 +237,7 @@ impl<'a> Builder<'a> {
                     return Err(self.error_at(start, "alias to an unknown or unfinished anchor"));
                 };
                 self.count(size, start)?;
-                let key_text = key_text(&node, self.text);
+                let key_text = self.key_text_if_wanted(&node);
                 let local = self.span(start, end);
                 self.complete(Done {
                     node,
@@ -250,14 +247,12 @@ impl<'a> Builder<'a> {
                 })?;
             }
             Event::Scalar(value, style, anchor, tag) => {
-                self.count(1, start)?;
                 self.scalar(&value, style, anchor, tag.as_deref(), start, end)?;
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                 if self.stack.len() >= MAX_DEPTH {
                     return Err(self.error_at(start, "collections nested too deeply"));
                 }
-                self.count(1, start)?;
                 let start = skip_properties(self.text, start, end.max(start));
                 let flow = matches!(self.text.as_bytes().get(start), Some(b'[' | b'{'));
                 let frame = if matches!(event, Event::SequenceStart(..)) {
@@ -342,12 +337,18 @@ impl<'a> Builder<'a> {
             style: Some(our_style),
         };
         if anchor != 0 {
+            self.count(1, span_start)?;
             self.anchors.insert(anchor, (node.clone(), 1));
         }
         let is_merge_key = tag.is_none() && style == SaphyrStyle::Plain && value == "<<";
+        let key_text = if self.wants_key() {
+            value.to_string()
+        } else {
+            String::new()
+        };
         self.complete(Done {
             node,
-            key_text: value.to_string(),
+            key_text,
             local: span,
             is_merge_key,
         })
@@ -407,10 +408,13 @@ impl<'a> Builder<'a> {
             style: None,
         };
         if anchor != 0 {
+            // The stored copy counts too: nested anchors would otherwise copy a large subtree
+            // once per level.
             let size = node_count(&node);
+            self.count(size, start)?;
             self.anchors.insert(anchor, (node.clone(), size));
         }
-        let key_text = key_text(&node, self.text);
+        let key_text = self.key_text_if_wanted(&node);
         self.complete(Done {
             node,
             key_text,
@@ -1163,9 +1167,12 @@ mod tests {
 
     #[test]
     fn spans_hold_on_shared_values_files() {
-        let base = std::path::Path::new("/work/shared");
+        let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
         if !base.is_dir() {
-            crate::test_skip(&format!("{} is absent", base.display()));
+            crate::test_skip(&format!(
+                "spans_hold_on_shared_values_files: {} is absent",
+                base.display()
+            ));
             return;
         }
         let mut files = Vec::new();
