@@ -20,6 +20,27 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The command tree as invoked: `kubectl-harbor_upgrade` (a kubectl plugin on `PATH`) shows
+/// `kubectl harbor-upgrade` in its usage lines, and so does Helm's plugin runner (which sets
+/// `HELM_PLUGIN_NAME`) with `helm harbor-upgrade`.
+pub fn command_for(program: Option<&std::ffi::OsStr>, helm_plugin: bool) -> clap::Command {
+    let command = <Cli as clap::CommandFactory>::command();
+    let stem = program
+        .map(std::path::Path::new)
+        .and_then(std::path::Path::file_stem)
+        .and_then(std::ffi::OsStr::to_str);
+    if stem == Some("kubectl-harbor_upgrade") {
+        command.bin_name("kubectl harbor-upgrade").after_help(
+            "Running as a kubectl plugin: `kubectl harbor-upgrade …` takes the same commands and \
+             flags as `harbor-upgrade …`; pass -n/--context after the command.",
+        )
+    } else if helm_plugin {
+        command.bin_name("helm harbor-upgrade")
+    } else {
+        command
+    }
+}
+
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -34,6 +55,37 @@ pub enum Command {
     Clock(ClockCommand),
     /// Map Harbor log lines to root causes.
     Diagnose(DiagnoseArgs),
+    /// Print a shell completion script on stdout.
+    #[command(
+        after_help = "Install:\n  bash:       harbor-upgrade completions bash > ~/.local/share/bash-completion/completions/harbor-upgrade\n  \
+        zsh:        harbor-upgrade completions zsh > \"${fpath[1]}/_harbor-upgrade\"\n  \
+        fish:       harbor-upgrade completions fish > ~/.config/fish/completions/harbor-upgrade.fish\n  \
+        powershell: harbor-upgrade completions powershell >> $PROFILE"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout.
+    #[command(
+        after_help = "Install:\n  harbor-upgrade man > ~/.local/share/man/man1/harbor-upgrade.1"
+    )]
+    Man,
+    /// Show the tool's version and the chart and Harbor releases it knows.
+    Version(VersionArgs),
+}
+
+/// `completions SHELL`
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `version`
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ListFormat::Text)]
+    pub output: ListFormat,
 }
 
 /// `preflight …`

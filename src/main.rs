@@ -3,11 +3,16 @@
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::FromArgMatches as _;
 use harbor_upgrade::{cli::Cli, Outcome};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let program = std::env::args_os().next();
+    let helm_plugin = std::env::var_os("HELM_PLUGIN_NAME").is_some();
+    let parsed = harbor_upgrade::cli::command_for(program.as_deref(), helm_plugin)
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version print to stdout and succeed; usage errors exit 2.

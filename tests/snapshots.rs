@@ -35,6 +35,9 @@ fn help_of_every_command() {
         &["clock"],
         &["clock", "check"],
         &["diagnose"],
+        &["completions"],
+        &["man"],
+        &["version"],
     ];
     for command in commands {
         let mut args = command.to_vec();

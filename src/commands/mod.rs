@@ -3,6 +3,7 @@
 mod clock_check;
 mod clock_measure;
 mod cluster;
+mod completions;
 mod diagnose;
 mod inputs;
 mod keys_backup;
@@ -17,6 +18,7 @@ mod keys_rotate;
 mod preflight_check;
 mod preflight_explain;
 mod preflight_rules;
+mod version;
 
 use std::io::{IsTerminal, Write};
 
@@ -54,6 +56,9 @@ pub fn dispatch(command: Command, color: ColorChoice) -> anyhow::Result<Outcome>
         Command::Keys(KeysCommand::Generate(args)) => keys_generate::run(&args),
         Command::Clock(ClockCommand::Check(args)) => clock_check::run(&args, style),
         Command::Diagnose(args) => diagnose::run(&args, style),
+        Command::Completions(args) => completions::run_completions(&args),
+        Command::Man => completions::run_man(),
+        Command::Version(args) => version::run(&args),
     }
 }
 

@@ -400,6 +400,12 @@ pub fn detail(kind: Kind, after: &str) -> Option<String> {
     (!detail.is_empty()).then(|| detail.to_string())
 }
 
+/// The first Harbor release whose source the signature texts were checked against.
+pub const CHECKED_FROM: &str = "2.5.0";
+
+/// The newest Harbor release whose source the signature texts were checked against.
+pub const CHECKED_THROUGH: &str = "2.15.2";
+
 #[cfg(test)]
 mod tests {
     use super::*;
