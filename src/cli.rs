@@ -41,6 +41,74 @@ pub fn command_for(program: Option<&std::ffi::OsStr>, helm_plugin: bool) -> clap
     }
 }
 
+/// What Helm's plugin runner tells a plugin: Helm parses `-n/--namespace` and `--kube-context`
+/// itself and passes them only as `HELM_NAMESPACE` and `HELM_KUBECONTEXT`.
+#[derive(Debug, Clone, Default)]
+pub struct HelmEnvironment {
+    /// `HELM_NAMESPACE`: Helm's `-n`, else the kubeconfig context's namespace, else `default`.
+    pub namespace: Option<String>,
+    /// `HELM_KUBECONTEXT`: Helm's `--kube-context`, empty when not given.
+    pub context: Option<String>,
+}
+
+impl Cli {
+    /// Gives the command the namespace and context Helm parsed, as `helm harbor-upgrade` users
+    /// expect: a command that reads the cluster anyway (no file inputs, or `--release` given)
+    /// uses Helm's namespace and context unless its own flags say otherwise; a command given
+    /// only files stays offline, as outside Helm.
+    #[must_use]
+    pub fn with_helm_environment(mut self, helm: &HelmEnvironment) -> Self {
+        let (cluster, offline) = match &mut self.command {
+            Command::Preflight(PreflightCommand::Check(args)) => {
+                let offline = args.values.gives_input();
+                (&mut args.cluster, offline)
+            }
+            Command::Keys(KeysCommand::Inspect(args)) => {
+                let offline = args.values.gives_input();
+                (&mut args.cluster, offline)
+            }
+            Command::Keys(KeysCommand::Backup(args)) => {
+                let offline = args.values.gives_input();
+                (&mut args.cluster, offline)
+            }
+            Command::Keys(KeysCommand::Restore(args)) => (&mut args.cluster, false),
+            Command::Keys(KeysCommand::Diff(args)) => (&mut args.cluster, false),
+            Command::Clock(ClockCommand::Check(args)) => (&mut args.cluster, false),
+            Command::Diagnose(args) => {
+                let offline = !args.logs.is_empty();
+                (&mut args.cluster, offline)
+            }
+            _ => return self,
+        };
+        if offline && cluster.release.is_none() {
+            return self;
+        }
+        if cluster.namespace.is_none() {
+            cluster.namespace.clone_from(&helm.namespace);
+        }
+        if cluster.context.is_none() {
+            cluster.context.clone_from(&helm.context);
+        }
+        self
+    }
+}
+
+impl ValuesArgs {
+    /// Whether any values or Secret input is given on the command line.
+    pub fn gives_input(&self) -> bool {
+        [
+            &self.values,
+            &self.values_flag,
+            &self.set,
+            &self.set_string,
+            &self.set_file,
+            &self.secrets,
+        ]
+        .iter()
+        .any(|list| !list.is_empty())
+    }
+}
+
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {

@@ -8,11 +8,13 @@ use harbor_upgrade::{cli::Cli, Outcome};
 
 fn main() -> ExitCode {
     let program = std::env::args_os().next();
-    let helm_plugin = std::env::var_os("HELM_PLUGIN_NAME").is_some();
+    // Helm's plugin runner names the plugin it runs.
+    let helm_plugin = std::env::var_os("HELM_PLUGIN_NAME").is_some_and(|n| n == "harbor-upgrade");
     let parsed = harbor_upgrade::cli::command_for(program.as_deref(), helm_plugin)
         .try_get_matches()
         .and_then(|matches| Cli::from_arg_matches(&matches));
     let cli = match parsed {
+        Ok(cli) if helm_plugin => cli.with_helm_environment(&helm_environment()),
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version print to stdout and succeed; usage errors exit 2.
@@ -35,6 +37,15 @@ fn main() -> ExitCode {
             }
             ExitCode::from(2)
         }
+    }
+}
+
+/// Helm's namespace and context when Helm runs this binary as its plugin.
+fn helm_environment() -> harbor_upgrade::cli::HelmEnvironment {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    harbor_upgrade::cli::HelmEnvironment {
+        namespace: var("HELM_NAMESPACE"),
+        context: var("HELM_KUBECONTEXT"),
     }
 }
 
