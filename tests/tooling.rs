@@ -293,117 +293,118 @@ fn kubeconfig_with_dead_current_context(
 #[test]
 fn helm_plugin_installs_from_the_checkout_and_takes_helms_namespace_and_context() {
     for major in [4, 3] {
-        let helm = match support::helm::Helm::find(major) {
-            Ok(helm) => helm,
-            Err(why) => {
-                common::skip(&format!(
-                    "helm_plugin_installs_from_the_checkout_and_takes_helms_namespace_and_context (Helm {major}): {why}"
-                ));
-                continue;
-            }
-        };
-        let (server, scratch) = support::harbor::standard();
-        let home = scratch.path().join(format!("home-{major}"));
-        std::fs::create_dir_all(&home).unwrap();
-        let bin_dir = assert_cmd::cargo::cargo_bin("harbor-upgrade")
-            .parent()
-            .unwrap()
-            .to_path_buf();
-        let mut dirs = vec![bin_dir];
-        dirs.extend(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        ));
-        let path = std::env::join_paths(dirs).unwrap();
-        let path = path.to_str().unwrap();
-        let kubeconfig = kubeconfig_with_dead_current_context(&server, &home);
-        let kubeconfig = kubeconfig.to_str().unwrap();
-        let env = [("PATH", path), ("KUBECONFIG", kubeconfig)];
-        let root = common::root();
-        let helm_run = |args: &[&str]| helm.run(&server, &home, &env, args);
-
-        let install = helm_run(&["plugin", "install", root.to_str().unwrap()]);
-        assert_eq!(
-            install.status, 0,
-            "Helm {major}: {}{}",
-            install.stdout, install.stderr
-        );
-        assert!(
-            install.stderr.contains("harbor-upgrade: using "),
-            "{}",
-            install.stderr
-        );
-
-        let version = helm_run(&["harbor-upgrade", "version", "-o", "json"]);
-        assert_eq!(version.status, 0, "Helm {major}: {}", version.stderr);
-        let json: Value = serde_json::from_str(&version.stdout).unwrap();
-        assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
-
-        let help = helm_run(&["harbor-upgrade", "keys", "--help"]);
-        assert!(
-            help.stdout.contains("Usage: helm harbor-upgrade keys"),
-            "{}",
-            help.stdout
-        );
-
-        // Helm eats -n and --kube-context; the tool gets them back from Helm's environment.
-        let check = [
-            "harbor-upgrade",
-            "preflight",
-            "check",
-            "-n",
-            "harbor",
-            "--kube-context",
-            "test",
-            "--to",
-            "2.10.2",
-            "-o",
-            "json",
-        ];
-        let r = helm_run(&check);
-        assert!(
-            r.stderr.contains("read release `harbor` revision 2"),
-            "Helm {major}: {}",
-            r.stderr
-        );
-        assert_eq!(r.status, 0, "Helm {major}: {}{}", r.stdout, r.stderr);
-        let requests = server.requests();
-        assert!(!requests.is_empty());
-        assert!(
-            requests.iter().all(|q| q.contains("/namespaces/harbor/")),
-            "{requests:?}"
-        );
-
-        // Without --kube-context the kubeconfig's current (dead) context is used.
-        let r = helm_run(
-            &check[..5]
-                .iter()
-                .chain(&check[7..])
-                .copied()
-                .collect::<Vec<_>>(),
-        );
-        assert_eq!(r.status, 2, "Helm {major}: {}", r.stderr);
-        assert!(
-            r.stderr.contains("127.0.0.1:1"),
-            "Helm {major}: {}",
-            r.stderr
-        );
-
-        // Given only files, the check stays offline, as outside Helm.
-        let values = scratch.write(&format!("values-{major}.yaml"), "core:\n  replicas: 1\n");
-        let before = server.requests().len();
-        let r = helm_run(&[
-            "harbor-upgrade",
-            "preflight",
-            "check",
-            &values,
-            "--to",
-            "2.10.2",
-        ]);
-        assert_ne!(r.status, 2, "Helm {major}: {}", r.stderr);
-        assert_eq!(
-            server.requests().len(),
-            before,
-            "an offline check went to the cluster"
-        );
+        match support::helm::Helm::find(major) {
+            Ok(helm) => helm_plugin_scenario(&helm, major),
+            Err(why) => common::skip(&format!(
+                "helm_plugin_installs_from_the_checkout_and_takes_helms_namespace_and_context (Helm {major}): {why}"
+            )),
+        }
     }
+}
+
+/// Installs the checkout as a plugin of `helm` and runs the tool through it.
+fn helm_plugin_scenario(helm: &support::helm::Helm, major: u32) {
+    let (server, scratch) = support::harbor::standard();
+    let home = scratch.path().join(format!("home-{major}"));
+    std::fs::create_dir_all(&home).unwrap();
+    let bin_dir = assert_cmd::cargo::cargo_bin("harbor-upgrade")
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let mut dirs = vec![bin_dir];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let path = std::env::join_paths(dirs).unwrap();
+    let path = path.to_str().unwrap();
+    let kubeconfig = kubeconfig_with_dead_current_context(&server, &home);
+    let kubeconfig = kubeconfig.to_str().unwrap();
+    let env = [("PATH", path), ("KUBECONFIG", kubeconfig)];
+    let root = common::root();
+    let helm_run = |args: &[&str]| helm.run(&server, &home, &env, args);
+
+    let install = helm_run(&["plugin", "install", root.to_str().unwrap()]);
+    assert_eq!(
+        install.status, 0,
+        "Helm {major}: {}{}",
+        install.stdout, install.stderr
+    );
+    assert!(
+        install.stderr.contains("harbor-upgrade: using "),
+        "{}",
+        install.stderr
+    );
+
+    let version = helm_run(&["harbor-upgrade", "version", "-o", "json"]);
+    assert_eq!(version.status, 0, "Helm {major}: {}", version.stderr);
+    let json: Value = serde_json::from_str(&version.stdout).unwrap();
+    assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
+
+    let usage = helm_run(&["harbor-upgrade", "keys", "--help"]);
+    assert!(
+        usage.stdout.contains("Usage: helm harbor-upgrade keys"),
+        "{}",
+        usage.stdout
+    );
+
+    // Helm eats -n and --kube-context; the tool gets them back from Helm's environment.
+    let check = [
+        "harbor-upgrade",
+        "preflight",
+        "check",
+        "-n",
+        "harbor",
+        "--kube-context",
+        "test",
+        "--to",
+        "2.10.2",
+        "-o",
+        "json",
+    ];
+    let r = helm_run(&check);
+    assert!(
+        r.stderr.contains("read release `harbor` revision 2"),
+        "Helm {major}: {}",
+        r.stderr
+    );
+    assert_eq!(r.status, 0, "Helm {major}: {}{}", r.stdout, r.stderr);
+    let requests = server.requests();
+    assert!(!requests.is_empty());
+    assert!(
+        requests.iter().all(|q| q.contains("/namespaces/harbor/")),
+        "{requests:?}"
+    );
+
+    // Without --kube-context the kubeconfig's current (dead) context is used.
+    let r = helm_run(
+        &check[..5]
+            .iter()
+            .chain(&check[7..])
+            .copied()
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(r.status, 2, "Helm {major}: {}", r.stderr);
+    assert!(
+        r.stderr.contains("127.0.0.1:1"),
+        "Helm {major}: {}",
+        r.stderr
+    );
+
+    // Given only files, the check stays offline, as outside Helm.
+    let values = scratch.write(&format!("values-{major}.yaml"), "core:\n  replicas: 1\n");
+    let before = server.requests().len();
+    let r = helm_run(&[
+        "harbor-upgrade",
+        "preflight",
+        "check",
+        &values,
+        "--to",
+        "2.10.2",
+    ]);
+    assert_ne!(r.status, 2, "Helm {major}: {}", r.stderr);
+    assert_eq!(
+        server.requests().len(),
+        before,
+        "an offline check went to the cluster"
+    );
 }
