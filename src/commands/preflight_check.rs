@@ -10,6 +10,7 @@ use crate::chart::{catalog, known_release, parse_release, read_chart, LocalChart
 use crate::checks::{self, Context, Settings};
 use crate::cli::CheckArgs;
 use crate::report::Style;
+use crate::values::{LoadedDoc, PinnedChart, Sources};
 
 /// Runs the check and prints the report.
 pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
@@ -24,7 +25,7 @@ pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
             other => anyhow::Error::from(other).context("invalid --chart"),
         })?;
     let (from, to) = resolve_versions(args, chart.as_ref())?;
-    let settings = Settings {
+    let mut settings = Settings {
         now: resolve_now(args.now.as_deref())?,
         expiry_days: args.expiry_days,
         renderer: args.renderer,
@@ -39,6 +40,11 @@ pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
         anyhow::bail!("`--reuse-values` merges the values given over the release's: it needs the cluster (`--release`, `-n` or `--kubeconfig`)");
     }
     let inputs = inputs::load(&args.values)?;
+    if args.to.is_none() && chart.is_none() {
+        if let Some(to) = pinned_target(&inputs.values.docs, &inputs.sources) {
+            settings.to = Some(to);
+        }
+    }
     let mut ctx = Context::new(
         &inputs.values.root,
         &inputs.secrets,
@@ -79,6 +85,11 @@ fn run_cluster(
         !args.skip_clock,
         &mut gathered.facts,
     ))?;
+    if args.to.is_none() && chart.is_none() {
+        if let Some(to) = pinned_target(&gathered.inputs.values.docs, &gathered.inputs.sources) {
+            settings.to = Some(to);
+        }
+    }
     if inputs::gives_values(&args.values) && !args.reuse_values && gathered.release.is_some() {
         eprintln!("note: the values given replace the release's values, as `helm upgrade -f` does; pass `--reuse-values` if the upgrade uses it");
     }
@@ -148,6 +159,57 @@ fn resolve_versions(
             .context("the embedded chart table is empty")?,
     };
     Ok((from, to))
+}
+
+/// The upgrade's target when no `--to` or `--chart` is given and a Flux `HelmRelease` or an
+/// Argo CD `Application` among the inputs pins the goharbor/harbor chart to one known release;
+/// says where it came from, or why a pinned version is not used.
+fn pinned_target(docs: &[LoadedDoc], sources: &Sources) -> Option<Release> {
+    let pins: Vec<&PinnedChart> = docs.iter().filter_map(|d| d.pinned.as_ref()).collect();
+    let first = *pins.first()?;
+    let place = |pin: &PinnedChart| match pin.span {
+        Some(span) => format!(
+            "{} of {}:{}",
+            pin.at,
+            sources.get(span.source).name,
+            span.line
+        ),
+        None => pin.at.clone(),
+    };
+    if pins.iter().any(|p| p.version != first.version) {
+        let all: Vec<String> = pins
+            .iter()
+            .map(|p| format!("`{}` ({})", p.version, place(p)))
+            .collect();
+        eprintln!(
+            "note: the inputs pin different chart versions ({}); pass `--to` to say which one the upgrade goes to",
+            all.join(", ")
+        );
+        return None;
+    }
+    if let Some(repo) = first.repo.as_deref().filter(|r| !r.contains("goharbor")) {
+        eprintln!(
+            "note: {} installs a chart named harbor from {repo}, not goharbor/harbor: its version `{}` is not used as the target; pass `--to`",
+            place(first),
+            first.version
+        );
+        return None;
+    }
+    if let Ok(release) = known_release(&first.version) {
+        eprintln!(
+            "note: the upgrade goes to chart {} (Harbor {}), the version pinned in {}; `--to` overrides it",
+            release.chart,
+            release.harbor,
+            place(first)
+        );
+        return Some(release);
+    }
+    eprintln!(
+        "note: `{}` in {} is not a goharbor/harbor chart release this tool knows (an exact version such as 1.14.2): the target is the newest known release unless `--to` says otherwise",
+        first.version,
+        place(first)
+    );
+    None
 }
 
 /// `--now` or the system clock, as Unix seconds.

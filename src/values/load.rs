@@ -54,6 +54,9 @@ pub struct LoadedDoc {
     /// `spec.source.helm.valuesObject`, `spec.sources[1].helm.values`, `harbor` …), `None` for
     /// a plain document used whole.
     pub values_at: Option<String>,
+    /// The chart version the document pins (Flux and Argo CD documents that install the Harbor
+    /// chart).
+    pub pinned: Option<super::doc_kind::PinnedChart>,
 }
 
 /// The merged user values and where they came from.
@@ -217,6 +220,7 @@ fn select_documents(
                 source,
                 kind: DocKind::FluxHelmRelease,
                 values_at: Some("spec.values".to_string()),
+                pinned: harbor_pin(&node),
             };
             out.push((values, doc));
         } else if is_argo_application(&node) {
@@ -228,6 +232,7 @@ fn select_documents(
                 source,
                 kind: DocKind::ArgoApplication,
                 values_at: at,
+                pinned: harbor_pin(&node),
             };
             out.push((values, doc));
         } else if object_type(&node).is_some() {
@@ -239,11 +244,20 @@ fn select_documents(
                     source,
                     kind: DocKind::Plain,
                     values_at: None,
+                    pinned: None,
                 },
             ));
         }
     }
     Ok(out)
+}
+
+/// The pinned chart version of a document that installs the Harbor chart.
+fn harbor_pin(node: &Node) -> Option<super::doc_kind::PinnedChart> {
+    chart_name(node)
+        .is_some_and(is_harbor_chart)
+        .then(|| super::doc_kind::pinned_chart(node))
+        .flatten()
 }
 
 fn is_harbor_chart(chart: &str) -> bool {
@@ -521,7 +535,8 @@ mod tests {
             [LoadedDoc {
                 source: SourceId(0),
                 kind: DocKind::Plain,
-                values_at: None
+                values_at: None,
+                pinned: None,
             }]
         );
         assert_eq!(sources.get(SourceId(0)).name, "<stdin>");

@@ -23,6 +23,7 @@ mod set;
 mod source;
 mod yaml;
 
+pub use doc_kind::PinnedChart;
 pub use error::Error;
 pub use line_index::LineIndex;
 pub use load::{load, DocKind, LoadOptions, LoadedDoc, Values};
