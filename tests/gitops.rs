@@ -1,4 +1,4 @@
-//! The upgrade's target taken from the GitOps object that installs the chart: a Flux
+//! The upgrade's target taken from the `GitOps` object that installs the chart: a Flux
 //! `HelmRelease`'s `spec.chart.spec.version` or an Argo CD `Application`'s `targetRevision`, when
 //! the chart is goharbor/harbor and no `--to` is given.
 
