@@ -16,6 +16,7 @@ pub mod fsio;
 pub mod input;
 pub mod kube;
 pub mod pki;
+pub mod progress;
 pub mod report;
 pub mod values;
 

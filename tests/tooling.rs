@@ -408,3 +408,60 @@ fn helm_plugin_scenario(helm: &support::helm::Helm, major: u32) {
         "an offline check went to the cluster"
     );
 }
+
+#[test]
+fn progress_is_drawn_on_a_terminal_and_cleared_after() {
+    let available = Command::new("script")
+        .args(["-qec", "true", "/dev/null"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        common::skip("progress_is_drawn_on_a_terminal_and_cleared_after: `script` (util-linux) cannot make a terminal here");
+        return;
+    }
+    let scratch = Scratch::new();
+    let out_file = scratch.path().join("token.yaml");
+    // `script` gives the command a terminal for stdout and stderr and copies what it draws.
+    let command = format!(
+        "{} keys generate --secret-name harbor-token --bits 2048 --out {}",
+        assert_cmd::cargo::cargo_bin("harbor-upgrade").display(),
+        out_file.display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    let drawn = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{drawn}");
+    assert!(drawn.contains("generating an RSA-2048 key"), "{drawn:?}");
+    // The line is erased before the result is printed.
+    let cleared = drawn
+        .rfind("\u{1b}[2K")
+        .expect("the progress line is cleared");
+    assert!(drawn[cleared..].contains("wrote "), "{drawn:?}");
+    assert!(out_file.is_file());
+}
+
+#[test]
+fn progress_is_silent_when_stderr_is_not_a_terminal() {
+    let scratch = Scratch::new();
+    let out_file = scratch.path().join("token.yaml");
+    let r = run(&[
+        "keys",
+        "generate",
+        "--secret-name",
+        "harbor-token",
+        "--bits",
+        "2048",
+        "--out",
+        out_file.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("generating"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains('\r') && !r.stderr.contains('\u{1b}'),
+        "{:?}",
+        r.stderr
+    );
+}

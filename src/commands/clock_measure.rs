@@ -147,7 +147,9 @@ pub async fn measure_clocks(
         }
     }
     let mut denial = None;
+    let step = crate::progress::Step::counter("reading node clocks", tasks.len() as u64);
     while let Some(joined) = tasks.join_next().await {
+        step.inc();
         match joined {
             Ok(NodeOutcome::Measured(node)) => nodes.push(node),
             Ok(NodeOutcome::ExecFailed(node, e)) => {
@@ -166,6 +168,7 @@ pub async fn measure_clocks(
             }),
         }
     }
+    drop(step);
     let mut fallback = None;
     if let Some(e) = &denial {
         super::cluster::deny(
@@ -193,7 +196,9 @@ pub async fn measure_clocks(
                 kube::NODE_LEASE_NAMESPACE
             ),
         });
+        let step = crate::progress::Step::spinner("reading the nodes' Leases");
         nodes.extend(read_leases(cluster, unread, lease_wait, facts).await);
+        drop(step);
     }
     nodes.sort_by(|a, b| a.node.cmp(&b.node));
     ClockFacts { nodes, fallback }

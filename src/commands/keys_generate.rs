@@ -39,7 +39,9 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<Outcome> {
         days: args.days,
         now: now_unix(),
     };
+    let step = crate::progress::Step::spinner(format!("generating an RSA-{} key", spec.bits));
     let pair = generate_token_pair(spec, &mut rand_core::OsRng)?;
+    drop(step);
     let manifest = manifest(&args.secret_name, args.namespace.as_deref(), &pair);
     let next = format!(
         "next: `kubectl apply -f` the manifest, set `core.secretName: {}` in the values and leave `core.tokenKey`/`core.tokenCert` blank",

@@ -33,7 +33,9 @@ pub fn run(args: &RotateArgs) -> anyhow::Result<Outcome> {
         days: args.days,
         now,
     };
+    let step = crate::progress::Step::spinner(format!("generating an RSA-{} key", spec.bits));
     let pair = generate_token_pair(spec, &mut rand_core::OsRng)?;
+    drop(step);
     let mut changes = Vec::new();
     let mut old_values = Vec::new();
     for root in &roots {

@@ -77,7 +77,9 @@ fn run_cluster(
         ValuesMode::Upgrade
     };
     let runtime = cluster::runtime()?;
+    let step = crate::progress::Step::spinner("reading the release from the cluster");
     let mut gathered = runtime.block_on(cluster::gather(&args.cluster, &args.values, mode))?;
+    drop(step);
     eprintln!("note: {}", cluster::describe(&gathered));
     runtime.block_on(clock_measure::probe(
         &gathered.cluster,
