@@ -630,6 +630,12 @@ pub enum OutputFormat {
     Json,
     /// SARIF 2.1.0 for code-scanning tools.
     Sarif,
+    /// JUnit XML: one test case per rule, failing on findings at or above `--fail-on`.
+    Junit,
+    /// GitHub Actions workflow commands (annotations on the pull request).
+    Github,
+    /// A Markdown table for a pull-request comment.
+    Markdown,
 }
 
 /// `-o` for listings.

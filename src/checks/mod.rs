@@ -183,14 +183,17 @@ pub fn run(ctx: &Context<'_>) -> Report {
 /// Runs the rules `select` picks (`diagnose` runs the `log-*` rules and `rbac-forbidden`).
 pub fn run_selected(ctx: &Context<'_>, select: impl Fn(&dyn Rule) -> bool) -> Report {
     let mut out = Findings::default();
+    let mut checked = Vec::new();
     for rule in RULES.iter().copied().filter(|r| select(*r)) {
         rule.check(ctx, &mut out);
+        checked.push(rule.id());
     }
     let mut report = Report {
         from: ctx.settings.from.map(|v| v.to_string()),
         to: ctx.settings.to.map(|v| v.to_string()),
         findings: out.findings,
         skipped: out.skipped,
+        checked,
     };
     report.sort(ctx.sources);
     report
@@ -199,14 +202,17 @@ pub fn run_selected(ctx: &Context<'_>, select: impl Fn(&dyn Rule) -> bool) -> Re
 /// Runs only the rules with these IDs (`clock check` judges the clock alone).
 pub fn run_only(ctx: &Context<'_>, ids: &[&str]) -> Report {
     let mut out = Findings::default();
+    let mut checked = Vec::new();
     for rule in RULES.iter().filter(|r| ids.contains(&r.id())) {
         rule.check(ctx, &mut out);
+        checked.push(rule.id());
     }
     let mut report = Report {
         from: ctx.settings.from.map(|v| v.to_string()),
         to: ctx.settings.to.map(|v| v.to_string()),
         findings: out.findings,
         skipped: out.skipped,
+        checked,
     };
     report.sort(ctx.sources);
     report

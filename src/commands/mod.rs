@@ -91,26 +91,35 @@ pub(crate) fn emit_report(
     style: Style,
 ) -> anyhow::Result<Outcome> {
     use crate::cli::OutputFormat;
-    use crate::report::{render_json, render_sarif, render_text};
+    use crate::report::{
+        render_github, render_json, render_junit, render_markdown, render_sarif, render_text,
+    };
     let text = match format {
         OutputFormat::Text => render_text(report, sources, style),
         OutputFormat::Json => render_json(report, sources),
         OutputFormat::Sarif => render_sarif(report, sources),
+        OutputFormat::Junit => render_junit(report, sources, threshold(fail_on)),
+        OutputFormat::Github => render_github(report, sources),
+        OutputFormat::Markdown => render_markdown(report, sources),
     };
     print(&text)?;
     Ok(outcome(report, fail_on))
 }
 
-/// `Findings` when the worst finding is at or above `--fail-on`.
-pub(crate) fn outcome(report: &crate::report::Report, fail_on: crate::cli::FailOn) -> Outcome {
+/// The severity `--fail-on` names (`None`: never fail).
+fn threshold(fail_on: crate::cli::FailOn) -> Option<crate::report::Severity> {
     use crate::cli::FailOn;
     use crate::report::Severity;
-    let threshold = match fail_on {
+    match fail_on {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Never => None,
-    };
-    match (threshold, report.worst()) {
+    }
+}
+
+/// `Findings` when the worst finding is at or above `--fail-on`.
+pub(crate) fn outcome(report: &crate::report::Report, fail_on: crate::cli::FailOn) -> Outcome {
+    match (threshold(fail_on), report.worst()) {
         (Some(t), Some(worst)) if worst >= t => Outcome::Findings,
         _ => Outcome::Clean,
     }

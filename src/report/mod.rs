@@ -4,7 +4,10 @@
 //! into; they never see a secret value, and when they show a source line they mask every byte
 //! range that [`Sources`] marks as secret.
 
+mod github;
 mod json;
+mod junit;
+mod markdown;
 pub mod mask;
 mod sarif;
 mod text;
@@ -15,7 +18,10 @@ use serde::Serialize;
 
 use crate::values::{Sources, Span};
 
+pub use github::render_github;
 pub use json::render_json;
+pub use junit::render_junit;
+pub use markdown::render_markdown;
 pub use sarif::render_sarif;
 pub use text::{render_text, Style};
 
@@ -161,6 +167,8 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Checks that could not run.
     pub skipped: Vec<Skipped>,
+    /// The IDs of the rules that ran, in rule order (`-o junit` has a test case for each).
+    pub checked: Vec<&'static str>,
 }
 
 /// Counts per severity.
@@ -211,6 +219,26 @@ impl Report {
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
     }
+}
+
+/// Whether a finding is at or above `threshold` (`None`: nothing fails).
+pub fn fails(finding: &Finding, threshold: Option<Severity>) -> bool {
+    threshold.is_some_and(|t| finding.severity >= t)
+}
+
+/// Text from a finding or an input, made safe for a one-line rendering: control characters
+/// (ESC, BEL, C1 …) become visible `\u{…}` escapes; newlines and tabs are kept for the caller.
+pub fn visible(text: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Where a rule is documented, as written into JSON and SARIF.

@@ -11,6 +11,30 @@ use crate::values::{SourceOrigin, Sources};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
+/// The key of the fingerprint in `partialFingerprints`.
+const FINGERPRINT: &str = "harborUpgrade/v1";
+
+/// What identifies a finding across commits: the rule, the file (or object) and the values path
+/// (or, without one, the message), never the line, which moves as the file is edited.
+fn fingerprint(f: &super::Finding, sources: &Sources) -> String {
+    use sha2::Digest as _;
+    let file = f
+        .span
+        .map(|s| sources.get(s.source).name.clone())
+        .unwrap_or_default();
+    let what = f.values_path.as_deref().unwrap_or(&f.message);
+    let mut hash = sha2::Sha256::new();
+    for part in [f.rule, &file, f.object.as_deref().unwrap_or(""), what] {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    let digest = hash.finalize();
+    digest[..16].iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
 fn level(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "error",
@@ -54,6 +78,7 @@ pub fn render_sarif(report: &Report, sources: &Sources) -> String {
             if let Some(index) = rule_index {
                 result["ruleIndex"] = json!(index);
             }
+            result["partialFingerprints"] = json!({ FINGERPRINT: fingerprint(f, sources) });
             // Only real files are artifacts a code-scanning tool can open; `--set` and stdin
             // locations stay in the message.
             let file_location = f.span.filter(|s| {
