@@ -57,20 +57,97 @@ pub fn write_private_dir(dir: &Path, files: &Files) -> Result<(), Error> {
     Ok(())
 }
 
-/// Reads every regular file of a backup directory (no subdirectories).
-pub fn read_dir_files(dir: &Path) -> Result<Files, Error> {
-    let mut files = Files::new();
+/// What a directory entry is, when it is not a regular file with one name.
+fn odd_entry(meta: &std::fs::Metadata) -> Option<String> {
+    let t = meta.file_type();
+    if t.is_symlink() {
+        return Some("is a symbolic link".into());
+    }
+    if t.is_dir() {
+        return Some("is a directory inside the bundle".into());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
+        if t.is_fifo() {
+            return Some("is a FIFO (named pipe)".into());
+        }
+        if t.is_socket() {
+            return Some("is a socket".into());
+        }
+        if t.is_char_device() {
+            return Some("is a character device".into());
+        }
+        if t.is_block_device() {
+            return Some("is a block device".into());
+        }
+        if t.is_file() && meta.nlink() > 1 {
+            return Some(format!(
+                "has {} hard links (other names share its content)",
+                meta.nlink()
+            ));
+        }
+    }
+    (!t.is_file()).then(|| "is not a regular file".into())
+}
+
+/// Reads a backup directory: every entry must be a regular file with one link, not hidden,
+/// listed in `manifest.json` with the size it has; each is checked from its metadata before it
+/// is read through the bounded reader.
+pub fn read_dir_bundle(dir: &Path) -> Result<(super::Manifest, Files), Error> {
+    let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io(dir))? {
         let entry = entry.map_err(io(dir))?;
         let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
+        let meta = path.symlink_metadata().map_err(io(&path))?;
+        entries.push((entry.file_name(), path, meta));
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let refuse = |name: &std::ffi::OsStr, problem: String| Error::Entry {
+        path: dir.to_path_buf(),
+        entry: super::shown_name(name.as_encoded_bytes()),
+        problem,
+    };
+    let mut named = Vec::new();
+    for (name, path, meta) in &entries {
+        let Some(text) = name.to_str() else {
+            return Err(refuse(name, "has a name that is not UTF-8".into()));
+        };
+        if text.starts_with('.') {
+            return Err(refuse(name, "is a hidden file".into()));
+        }
+        if let Some(problem) = odd_entry(meta) {
+            return Err(refuse(name, problem));
+        }
+        named.push((text, path, meta.len()));
+    }
+    let Some((_, manifest_path, _)) = named.iter().find(|(n, _, _)| *n == super::MANIFEST) else {
+        return Err(Error::NoManifest(dir.to_path_buf()));
+    };
+    let read = |name: &str, path: &Path| {
+        let shown = format!("{} ({name})", dir.display());
+        crate::input::read_bytes(path, &shown, crate::input::Kind::BackupEntry)
+    };
+    let manifest_bytes = read(super::MANIFEST, manifest_path)?;
+    let manifest = super::parse_manifest(dir, &manifest_bytes)?;
+    let mut files = Files::new();
+    for (name, path, len) in &named {
+        if *name == super::MANIFEST {
             continue;
         }
-        let bytes = std::fs::read(&path).map_err(io(&path))?;
-        files.insert(name, bytes);
+        let Some(digest) = manifest.files.get(*name) else {
+            return Err(refuse(
+                std::ffi::OsStr::new(name),
+                "is not listed in manifest.json".into(),
+            ));
+        };
+        if *len != digest.bytes as u64 {
+            return Err(super::size_mismatch(dir, name, *len, digest));
+        }
+        files.insert((*name).to_string(), read(name, path)?);
     }
-    Ok(files)
+    files.insert(super::MANIFEST.into(), manifest_bytes);
+    Ok((manifest, files))
 }
 
 #[cfg(all(test, unix))]
@@ -97,6 +174,5 @@ mod tests {
             Err(Error::Exists(_))
         ));
         assert_eq!(std::fs::read(dir.join("a.yaml")).unwrap(), b"x");
-        assert_eq!(read_dir_files(&dir).unwrap(), files);
     }
 }
