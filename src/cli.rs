@@ -353,11 +353,16 @@ pub struct ResetArgs {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  harbor-upgrade keys rollback values.rollback.yaml --dry-run\n  \
-    harbor-upgrade keys rollback values.rollback.yaml --force"
+    harbor-upgrade keys rollback values.rollback.yaml --force\n  \
+    harbor-upgrade keys rollback ~/harbor.rollback.yaml --values values.yaml"
 )]
 pub struct RollbackArgs {
     /// The rollback file written by `keys reset` or `keys rotate`.
     pub rollback_file: PathBuf,
+    /// The values file to restore (default: the one beside the rollback file that its header
+    /// names; a header naming a file elsewhere is refused).
+    #[arg(long = "values", value_name = "FILE")]
+    pub values: Option<PathBuf>,
     /// Show what would change and write nothing.
     #[arg(long = "dry-run")]
     pub dry_run: bool,

@@ -588,9 +588,17 @@ pub fn show_and_write(plan: &Planned<'_>) -> anyhow::Result<String> {
     )?;
     let mut out = String::new();
     if let Some(path) = written {
+        // `keys rollback` restores the file beside the rollback file unless told otherwise.
+        let beside = std::fs::canonicalize(parent_dir(&path)).ok()
+            == std::fs::canonicalize(parent_dir(&file.absolute)).ok();
+        let values = if beside {
+            String::new()
+        } else {
+            format!(" --values {}", file.absolute.display())
+        };
         let _ = writeln!(
             out,
-            "wrote rollback file {} (mode 0600, holds the old secrets): undo with `harbor-upgrade keys rollback {}`",
+            "wrote rollback file {} (mode 0600, holds the old secrets): undo with `harbor-upgrade keys rollback {}{values}`",
             path.display(),
             path.display()
         );
