@@ -347,6 +347,10 @@ pub struct ResetArgs {
     /// Harbor's values sit under this key of the file (umbrella charts: `harbor`).
     #[arg(long = "values-root", value_name = "KEY")]
     pub values_root: Option<String>,
+    /// Replace the values file even when it has other hard links (they keep the old content
+    /// and its secrets; without this such a file is refused).
+    #[arg(long = "break-links")]
+    pub break_links: bool,
 }
 
 /// `keys rollback` arguments.
@@ -356,6 +360,8 @@ pub struct ResetArgs {
     harbor-upgrade keys rollback values.rollback.yaml --force\n  \
     harbor-upgrade keys rollback ~/harbor.rollback.yaml --values values.yaml"
 )]
+// Four independent command-line switches, not a state machine.
+#[allow(clippy::struct_excessive_bools)]
 pub struct RollbackArgs {
     /// The rollback file written by `keys reset` or `keys rotate`.
     pub rollback_file: PathBuf,
@@ -372,6 +378,10 @@ pub struct RollbackArgs {
     /// Print secret values in the diff unmasked.
     #[arg(long = "show-secrets")]
     pub show_secrets: bool,
+    /// Replace the values file even when it has other hard links (they keep the old content
+    /// and its secrets; without this such a file is refused).
+    #[arg(long = "break-links")]
+    pub break_links: bool,
 }
 
 /// `keys rotate` arguments.
@@ -403,6 +413,10 @@ pub struct RotateArgs {
     /// Harbor's values sit under this key of the file (umbrella charts: `harbor`).
     #[arg(long = "values-root", value_name = "KEY")]
     pub values_root: Option<String>,
+    /// Replace the values file even when it has other hard links (they keep the old content
+    /// and its secrets; without this such a file is refused).
+    #[arg(long = "break-links")]
+    pub break_links: bool,
 }
 
 /// `keys generate` arguments.

@@ -1,5 +1,6 @@
-//! Private files: directories 0700, files 0600, written atomically (temporary file in the same
-//! directory, fsync, rename), never over an existing path.
+//! Private files: directories 0700, files 0600, written atomically (a temporary file or
+//! directory next to the target, fsync, then one link or rename), never over an existing path;
+//! and reading a bundle directory back, entry by entry.
 
 use std::path::Path;
 
@@ -12,8 +13,15 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
+/// Temporary names of other backups in the same directory, whose leftovers a new backup
+/// removes too (their names carry a time stamp, so no later run writes the same name).
+fn other_backup(name: &str) -> bool {
+    name.starts_with("harbor-backup-")
+}
+
 /// Writes `bytes` to a new file `path` with mode 0600, atomically; refuses an existing `path`.
 pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    crate::fsio::remove_stale_temps(crate::fsio::parent_dir(path), &other_backup);
     crate::fsio::create_private_file(path, bytes).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             Error::Exists(path.to_path_buf())
@@ -26,18 +34,34 @@ pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     })
 }
 
-/// Creates `dir` with mode 0700 (refusing an existing one) and writes every file into it.
+/// Creates `dir` with mode 0700 holding every file (mode 0600), atomically: the files are
+/// written and synced in a temporary directory next to it, which is renamed to `dir` (never
+/// over an existing path) only when complete. A failure removes the temporary directory; a
+/// killed run's is removed by the next backup into the same directory.
 pub fn write_private_dir(dir: &Path, files: &Files) -> Result<(), Error> {
     if dir.symlink_metadata().is_ok() {
         return Err(Error::Exists(dir.to_path_buf()));
     }
-    let mut builder = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        builder.mode(0o700);
+    let temp = crate::fsio::TempDir::new(dir, &other_backup).map_err(io(dir))?;
+    for (name, bytes) in files {
+        let path = temp.path().join(name);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let written = options.open(&path).and_then(|mut f| {
+            std::io::Write::write_all(&mut f, bytes)?;
+            f.sync_all()
+        });
+        written.map_err(|source| Error::Io {
+            path: dir.join(name),
+            source,
+        })?;
     }
-    builder.create(dir).map_err(|e| {
+    temp.rename_into_place().map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             Error::Exists(dir.to_path_buf())
         } else {
@@ -46,15 +70,7 @@ pub fn write_private_dir(dir: &Path, files: &Files) -> Result<(), Error> {
                 source: e,
             }
         }
-    })?;
-    // The manifest last: a bundle without one is visibly incomplete.
-    for (name, bytes) in files.iter().filter(|(n, _)| n.as_str() != super::MANIFEST) {
-        write_private_file(&dir.join(name), bytes)?;
-    }
-    if let Some(manifest) = files.get(super::MANIFEST) {
-        write_private_file(&dir.join(super::MANIFEST), manifest)?;
-    }
-    Ok(())
+    })
 }
 
 /// What a directory entry is, when it is not a regular file with one name.

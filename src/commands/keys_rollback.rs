@@ -137,13 +137,15 @@ fn open_target(
             .unwrap_or_else(|_| target.clone())
             .display()
     ))?;
-    keys_edit::read_values_file(&target).with_context(|| {
+    let mut file = keys_edit::read_values_file(&target).with_context(|| {
         if args.values.is_some() {
             "the values file given with `--values`".to_string()
         } else {
             format!("the values file beside {shown}")
         }
-    })
+    })?;
+    file.break_links = args.break_links;
+    Ok(file)
 }
 
 /// The values file to restore: `--values`, else the file beside the rollback file that its
