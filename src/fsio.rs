@@ -351,7 +351,18 @@ pub fn prepare_replace(
         name: shown.to_string(),
         source,
     };
-    let original = File::open(target).map_err(temp_err)?;
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        // A path swapped for a FIFO must not block the open.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let original = options.open(target).map_err(temp_err)?;
+    if !original.metadata().map_err(temp_err)?.is_file() {
+        return Err(temp_err(std::io::Error::other("not a regular file")));
+    }
     let links = link_count(&original.metadata().map_err(temp_err)?);
     if links > 1 && !keep.break_links {
         return Err(ReplaceError::Linked {
