@@ -26,7 +26,7 @@ pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             Error::Exists(path.to_path_buf())
         } else {
-            Error::Io {
+            Error::Write {
                 path: path.to_path_buf(),
                 source: e,
             }
@@ -42,7 +42,10 @@ pub fn write_private_dir(dir: &Path, files: &Files) -> Result<(), Error> {
     if dir.symlink_metadata().is_ok() {
         return Err(Error::Exists(dir.to_path_buf()));
     }
-    let temp = crate::fsio::TempDir::new(dir, &other_backup).map_err(io(dir))?;
+    let temp = crate::fsio::TempDir::new(dir, &other_backup).map_err(|source| Error::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     for (name, bytes) in files {
         let path = temp.path().join(name);
         let mut options = std::fs::OpenOptions::new();
@@ -56,7 +59,7 @@ pub fn write_private_dir(dir: &Path, files: &Files) -> Result<(), Error> {
             std::io::Write::write_all(&mut f, bytes)?;
             f.sync_all()
         });
-        written.map_err(|source| Error::Io {
+        written.map_err(|source| Error::Write {
             path: dir.join(name),
             source,
         })?;
@@ -65,7 +68,7 @@ pub fn write_private_dir(dir: &Path, files: &Files) -> Result<(), Error> {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             Error::Exists(dir.to_path_buf())
         } else {
-            Error::Io {
+            Error::Write {
                 path: dir.to_path_buf(),
                 source: e,
             }

@@ -147,9 +147,18 @@ pub fn seal(files: &mut Files, mut manifest: Manifest) -> Result<(), serde_json:
 /// its content (an encrypted bundle's content is decrypted bytes).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Reading or writing failed.
-    #[error("{path}: {source}")]
+    /// Reading failed.
+    #[error("cannot read {path}")]
     Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing failed; nothing is left behind.
+    #[error("cannot write {path}; nothing written")]
+    Write {
         /// The path.
         path: PathBuf,
         /// The cause.
