@@ -268,6 +268,7 @@ fn failed_backup_leaves_nothing_behind() {
     }
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert_eq!(stderr.matches("error:").count(), 1, "{stderr}");
+    assert!(stderr.contains("nothing written"), "{stderr}");
     assert_eq!(names(&dir), ["values.yaml"], "{stderr}");
 }
 

@@ -339,6 +339,67 @@ mod tests {
     use super::*;
     use age::secrecy::ExposeSecret as _;
 
+    fn manifest_for(files: &Files) -> Vec<u8> {
+        let mut sealed = files.clone();
+        let manifest = super::super::Manifest {
+            format_version: super::super::FORMAT_VERSION,
+            tool: super::super::Tool::this(),
+            created_at: "2030-01-01T00:00:00Z".into(),
+            source: super::super::SourceInfo::default(),
+            files: std::collections::BTreeMap::new(),
+            credentials: Vec::new(),
+        };
+        super::super::seal(&mut sealed, manifest).unwrap();
+        sealed[super::super::MANIFEST].clone()
+    }
+
+    // An archive written by hand need not put the manifest first: files before it are held
+    // under the entry cap and judged once it is read.
+    #[test]
+    fn files_before_the_manifest_are_judged_when_it_comes() {
+        let mut listed = Files::new();
+        listed.insert("secrets.yaml".into(), b"kind: Secret\n".to_vec());
+        let manifest = manifest_for(&listed);
+        let archive = |entries: &[(&str, &[u8])]| {
+            let mut b = tar::Builder::new(Vec::new());
+            for (name, bytes) in entries {
+                let mut h = tar::Header::new_gnu();
+                h.set_mode(0o600);
+                h.set_size(bytes.len() as u64);
+                b.append_data(&mut h, format!("b/{name}"), *bytes).unwrap();
+            }
+            b.into_inner().unwrap()
+        };
+        let path = Path::new("x.tar.age");
+        let good = archive(&[
+            ("secrets.yaml", b"kind: Secret\n"),
+            ("manifest.json", &manifest),
+        ]);
+        let (_, files) = untar_bundle(good.as_slice(), path).unwrap();
+        assert_eq!(files.len(), 2);
+        let unlisted = archive(&[("extra.yaml", b"a: 1\n"), ("manifest.json", &manifest)]);
+        let err = untar_bundle(unlisted.as_slice(), path).unwrap_err();
+        assert!(
+            err.to_string().contains("`b/extra.yaml` is not listed"),
+            "{err}"
+        );
+        let longer = archive(&[
+            ("secrets.yaml", b"kind: Secret\n#\n"),
+            ("manifest.json", &manifest),
+        ]);
+        let err = untar_bundle(longer.as_slice(), path).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("is 15 bytes where manifest.json says 13"),
+            "{err}"
+        );
+        let none = archive(&[("secrets.yaml", b"kind: Secret\n")]);
+        assert!(matches!(
+            untar_bundle(none.as_slice(), path),
+            Err(Error::NoManifest(_))
+        ));
+    }
+
     #[test]
     fn recipient_round_trip() {
         let identity = age::x25519::Identity::generate();
