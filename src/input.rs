@@ -105,7 +105,7 @@ impl Kind {
             Kind::ChartArchive => "chart archive",
             Kind::ChartFile => "chart file",
             Kind::LogFile => "log file",
-            Kind::BackupArchive => "encrypted backup",
+            Kind::BackupArchive => "backup archive",
             Kind::BackupEntry => "backup file",
         }
     }

@@ -882,3 +882,36 @@ fn restore_refuses_a_scrypt_work_factor_above_20_before_spending_it() {
         );
     }
 }
+
+#[test]
+// The backup path was read whole with no cap: `/dev/zero` grew without bound and a FIFO blocked.
+fn backup_path_that_is_a_device_or_fifo_is_refused_without_reading() {
+    let s = Scratch::new();
+    let fifo = s.path().join("pipe.tar.age");
+    let mut paths = Vec::new();
+    if Path::new("/dev/zero").exists() {
+        paths.push(("/dev/zero".to_string(), "is a character device"));
+    }
+    if std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|st| st.success())
+    {
+        paths.push((
+            fifo.to_string_lossy().into_owned(),
+            "is a FIFO (named pipe)",
+        ));
+    } else {
+        common::skip("backup_path_that_is_a_device_or_fifo_is_refused_without_reading (fifo): `mkfifo` is not available");
+    }
+    for (path, phrase) in paths {
+        for r in refused_by_restore_and_diff(&path, &[]) {
+            assert!(
+                r.stderr
+                    .contains(&format!("{path} {phrase}, not a backup archive")),
+                "{}",
+                r.stderr
+            );
+        }
+    }
+}
