@@ -467,17 +467,28 @@ pub struct ResetArgs {
     /// Harbor's values sit under this key of the file (umbrella charts: `harbor`).
     #[arg(long = "values-root", value_name = "KEY")]
     pub values_root: Option<String>,
+    /// Replace the values file even when it has other hard links (they keep the old content
+    /// and its secrets; without this such a file is refused).
+    #[arg(long = "break-links")]
+    pub break_links: bool,
 }
 
 /// `keys rollback` arguments.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  harbor-upgrade keys rollback values.rollback.yaml --dry-run\n  \
-    harbor-upgrade keys rollback values.rollback.yaml --force"
+    harbor-upgrade keys rollback values.rollback.yaml --force\n  \
+    harbor-upgrade keys rollback ~/harbor.rollback.yaml --values values.yaml"
 )]
+// Four independent command-line switches, not a state machine.
+#[allow(clippy::struct_excessive_bools)]
 pub struct RollbackArgs {
     /// The rollback file written by `keys reset` or `keys rotate`.
     pub rollback_file: PathBuf,
+    /// The values file to restore (default: the one beside the rollback file that its header
+    /// names; a header naming a file elsewhere is refused).
+    #[arg(long = "values", value_name = "FILE")]
+    pub values: Option<PathBuf>,
     /// Show what would change and write nothing.
     #[arg(long = "dry-run")]
     pub dry_run: bool,
@@ -487,6 +498,10 @@ pub struct RollbackArgs {
     /// Print secret values in the diff unmasked.
     #[arg(long = "show-secrets")]
     pub show_secrets: bool,
+    /// Replace the values file even when it has other hard links (they keep the old content
+    /// and its secrets; without this such a file is refused).
+    #[arg(long = "break-links")]
+    pub break_links: bool,
 }
 
 /// `keys rotate` arguments.
@@ -518,6 +533,10 @@ pub struct RotateArgs {
     /// Harbor's values sit under this key of the file (umbrella charts: `harbor`).
     #[arg(long = "values-root", value_name = "KEY")]
     pub values_root: Option<String>,
+    /// Replace the values file even when it has other hard links (they keep the old content
+    /// and its secrets; without this such a file is refused).
+    #[arg(long = "break-links")]
+    pub break_links: bool,
 }
 
 /// `keys generate` arguments.

@@ -60,6 +60,11 @@ pub enum Kind {
     ChartFile,
     /// A log file read whole (`diagnose --logs`); [`LineReader`] streams logs without a total cap.
     LogFile,
+    /// An encrypted backup (`.tar.age`), read by `keys restore` and `keys diff`.
+    BackupArchive,
+    /// One file of a backup bundle (in its directory or its archive); besides the cap, each
+    /// must have the size its manifest records.
+    BackupEntry,
 }
 
 impl Kind {
@@ -71,11 +76,12 @@ impl Kind {
     pub const fn limit(self) -> u64 {
         match self {
             Kind::ValuesFile | Kind::RollbackFile | Kind::ChartFile => 16 * MIB,
-            Kind::SecretManifest => 64 * MIB,
+            Kind::SecretManifest | Kind::BackupEntry => 64 * MIB,
             Kind::SetFile | Kind::IdentityFile => MIB,
             Kind::PassphraseFile => 64 * KIB,
             Kind::ChartArchive => 32 * MIB,
             Kind::LogFile => GIB,
+            Kind::BackupArchive => 256 * MIB,
         }
     }
 
@@ -99,6 +105,8 @@ impl Kind {
             Kind::ChartArchive => "chart archive",
             Kind::ChartFile => "chart file",
             Kind::LogFile => "log file",
+            Kind::BackupArchive => "backup archive",
+            Kind::BackupEntry => "backup file",
         }
     }
 }

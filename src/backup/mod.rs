@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use crypt::{decrypt, encrypt, is_age, tar, untar, Decryption, Encryption};
+pub use crypt::{
+    decrypt_stream, encrypt, is_age, tar, Decryption, Encryption, MAX_WORK_FACTOR, WORK_FACTOR,
+};
 pub use fs::{write_private_dir, write_private_file};
 
 use crate::pki::sha256_hex;
@@ -141,12 +143,22 @@ pub fn seal(files: &mut Files, mut manifest: Manifest) -> Result<(), serde_json:
     Ok(())
 }
 
-/// Why a backup cannot be used.
+/// Why a backup cannot be used. Messages name the backup and the file or entry, never any of
+/// its content (an encrypted bundle's content is decrypted bytes).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Reading or writing failed.
-    #[error("{path}: {source}")]
+    /// Reading failed.
+    #[error("cannot read {path}")]
     Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing failed; nothing is left behind.
+    #[error("cannot write {path}; nothing written")]
+    Write {
         /// The path.
         path: PathBuf,
         /// The cause.
@@ -160,13 +172,12 @@ pub enum Error {
     #[error("{0} has no manifest.json: not a harbor-upgrade backup")]
     NoManifest(PathBuf),
     /// The manifest is not ours.
-    #[error("manifest.json of {path} is not readable: {source}")]
+    #[error("manifest.json of {path} is not a backup manifest ({reason})")]
     Manifest {
         /// The backup.
         path: PathBuf,
-        /// The cause.
-        #[source]
-        source: serde_json::Error,
+        /// What is wrong, by position only.
+        reason: String,
     },
     /// A newer format.
     #[error("{path} has backup format {found}; this version reads format {FORMAT_VERSION}")]
@@ -186,12 +197,41 @@ pub enum Error {
         /// What is wrong.
         problem: String,
     },
+    /// An entry of the bundle is something other than a regular file its manifest lists.
+    #[error("{path}: {entry} {problem}: a backup holds only the regular files its manifest.json lists; refusing it")]
+    Entry {
+        /// The backup.
+        path: PathBuf,
+        /// The entry's name, quoted and escaped ([`shown_name`]).
+        entry: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The decrypted content is not a bundle.
+    #[error("{0}: the decrypted content is not a tar archive as `keys backup` writes it (damaged, or not a harbor-upgrade backup); refusing it")]
+    NotABundle(PathBuf),
     /// Encryption or decryption failed.
     #[error("{0}")]
     Crypt(String),
-    /// A passphrase or identity file was refused by the bounded reader.
+    /// A passphrase or identity file, or a file of the bundle, was refused by the bounded
+    /// reader.
     #[error(transparent)]
     Input(#[from] crate::input::Error),
+}
+
+/// An entry name as messages show it: in backticks, control characters escaped, at most 100
+/// characters.
+pub fn shown_name(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let mut out: String = text
+        .chars()
+        .take(100)
+        .flat_map(char::escape_default)
+        .collect();
+    if text.chars().count() > 100 {
+        out.push('…');
+    }
+    format!("`{out}`")
 }
 
 /// A backup read and verified.
@@ -205,44 +245,78 @@ pub struct Backup {
 
 /// Reads a backup directory, or an encrypted archive with `decryption`, and verifies every
 /// checksum before anything else looks at it.
+///
+/// Every file goes through the bounded reader. Each entry must be a regular file that the
+/// manifest lists, with the size it records (checked before the entry is read whenever the
+/// manifest came first, as `keys backup` writes it); symlinks, hard links, devices, FIFOs,
+/// directories inside the bundle, duplicates, files outside the bundle's directory and hidden
+/// files are refused by name.
 pub fn read(path: &Path, decryption: &Decryption) -> Result<Backup, Error> {
-    let files = if path.is_dir() {
-        fs::read_dir_files(path)?
-    } else {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        if !is_age(&bytes) {
-            return Err(Error::Crypt(format!(
-                "{} is neither a backup directory nor an age-encrypted backup",
-                path.display()
-            )));
-        }
-        let tar = decrypt(&bytes, decryption)?;
-        crypt::untar(&tar).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?
-    };
-    verify(path, files)
+    let shown = path.display().to_string();
+    if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+        let (manifest, files) = fs::read_dir_bundle(path)?;
+        return verify_digests(path, manifest, files);
+    }
+    let file = crate::input::open(path, &shown, crate::input::Kind::BackupArchive)?;
+    let mut reader = std::io::BufReader::new(file);
+    let head = std::io::BufRead::fill_buf(&mut reader).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if !is_age(head) {
+        return Err(Error::Crypt(format!(
+            "{shown} is neither a backup directory nor an age-encrypted backup"
+        )));
+    }
+    let plain = crypt::decrypt_stream(reader, decryption).map_err(|e| match e {
+        Error::Crypt(why) => Error::Crypt(format!("{shown}: {why}")),
+        other => other,
+    })?;
+    let (manifest, files) = crypt::untar_bundle(plain, path)?;
+    verify_digests(path, manifest, files)
 }
 
-fn verify(path: &Path, files: Files) -> Result<Backup, Error> {
-    let manifest_bytes = files
-        .get(MANIFEST)
-        .ok_or_else(|| Error::NoManifest(path.to_path_buf()))?;
-    let manifest: Manifest =
-        serde_json::from_slice(manifest_bytes).map_err(|source| Error::Manifest {
+/// Parses `manifest.json` and checks its format version; errors say where, never what.
+fn parse_manifest(path: &Path, bytes: &[u8]) -> Result<Manifest, Error> {
+    let manifest: Manifest = serde_json::from_slice(bytes).map_err(|e| {
+        let what = match e.classify() {
+            serde_json::error::Category::Data => "unexpected fields or values",
+            serde_json::error::Category::Eof => "truncated JSON",
+            _ => "invalid JSON",
+        };
+        Error::Manifest {
             path: path.to_path_buf(),
-            source,
-        })?;
+            reason: format!("{what} at line {} column {}", e.line(), e.column()),
+        }
+    })?;
     if manifest.format_version != FORMAT_VERSION {
         return Err(Error::Format {
             path: path.to_path_buf(),
             found: manifest.format_version,
         });
     }
+    Ok(manifest)
+}
+
+/// The error for a file whose size is not the one the manifest records.
+fn size_mismatch(path: &Path, name: &str, found: u64, digest: &FileDigest) -> Error {
+    Error::Tampered {
+        path: path.to_path_buf(),
+        file: name.to_string(),
+        problem: format!("is {found} bytes where manifest.json says {}", digest.bytes),
+    }
+}
+
+#[cfg(test)]
+fn verify(path: &Path, files: Files) -> Result<Backup, Error> {
+    let manifest_bytes = files
+        .get(MANIFEST)
+        .ok_or_else(|| Error::NoManifest(path.to_path_buf()))?;
+    let manifest = parse_manifest(path, manifest_bytes)?;
+    verify_digests(path, manifest, files)
+}
+
+fn verify_digests(path: &Path, manifest: Manifest, files: Files) -> Result<Backup, Error> {
     let tampered = |file: &str, problem: &str| Error::Tampered {
         path: path.to_path_buf(),
         file: file.to_string(),

@@ -8,15 +8,13 @@
 //! values file is edited at its target and the link stays.
 
 use std::fmt::Write as _;
-use std::fs::OpenOptions;
-use std::io::Write as _;
-use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context as _};
+use anyhow::{anyhow, bail};
 
 use crate::checks::fields::{credential_field, looks_secret};
-use crate::fsio::{create_private_file, parent_dir, sync_dir};
+use crate::fsio::{create_private_file, parent_dir};
 use crate::input::Kind;
 use crate::pki::{fingerprint, parse_certificates, parse_private_key, sha256_hex};
 use crate::report::mask::describe_secret;
@@ -41,6 +39,8 @@ pub struct ValuesFile {
     pub mode: u32,
     /// Owner and group, kept on the rewritten file where allowed.
     pub owner: (u32, u32),
+    /// `--break-links`: replace the file even though other hard links share it.
+    pub break_links: bool,
 }
 
 /// Reads a values file through the bounded reader; errors name it.
@@ -64,6 +64,7 @@ pub fn read_values_file(path: &Path) -> anyhow::Result<ValuesFile> {
         sha256,
         mode: meta.permissions().mode() & 0o7777,
         owner: (meta.uid(), meta.gid()),
+        break_links: false,
     })
 }
 
@@ -153,20 +154,9 @@ fn named(content: &str, path: &Path) -> String {
     }
 }
 
-/// A temporary file next to the target, removed on drop unless renamed.
-struct TempFile {
-    path: Option<PathBuf>,
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if let Some(path) = self.path.take() {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-}
-
-/// Replaces the values file atomically with `content`.
+/// Replaces the values file atomically with `content` ([`crate::fsio::prepare_replace`]: mode,
+/// owner and extended attributes kept; a hard-linked file refused unless `file.break_links`;
+/// temporary files of killed runs removed).
 ///
 /// `rollback` (path chooser and content) is written after the temporary file is ready and
 /// before the rename; `before_rename` runs just before the final check (tests use it to change
@@ -179,55 +169,13 @@ pub fn replace_values_file(
     before_rename: &dyn Fn(),
 ) -> anyhow::Result<Option<PathBuf>> {
     refuse_read_only(file)?;
-    let dir = file
-        .target
-        .parent()
-        .ok_or_else(|| anyhow!("{} has no parent directory", file.shown))?;
-    let base = file
-        .target
-        .file_name()
-        .map_or_else(|| "values".into(), |n| n.to_string_lossy().into_owned());
-    let mut temp = TempFile { path: None };
-    let mut handle = None;
-    for n in 0..100 {
-        let path = dir.join(format!(".{base}.{}.{n}.tmp", std::process::id()));
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-        {
-            Ok(f) => {
-                temp.path = Some(path);
-                handle = Some(f);
-                break;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => {
-                return Err(anyhow!(e).context(format!(
-                    "cannot create a temporary file in {}; nothing written",
-                    dir.display()
-                )))
-            }
-        }
-    }
-    let (Some(mut handle), Some(temp_path)) = (handle, temp.path.clone()) else {
-        bail!(
-            "cannot create a temporary file in {}; nothing written",
-            dir.display()
-        );
+    let keep = crate::fsio::Keep {
+        mode: file.mode,
+        owner: file.owner,
+        break_links: file.break_links,
     };
-    handle
-        .write_all(content.as_bytes())
-        .and_then(|()| {
-            // Keep the owner where we may (root), then the mode.
-            let _ = std::os::unix::fs::fchown(&handle, Some(file.owner.0), Some(file.owner.1));
-            handle.set_permissions(std::fs::Permissions::from_mode(file.mode))
-        })
-        .and_then(|()| handle.sync_all())
-        .with_context(|| format!("cannot write {}; nothing written", temp_path.display()))?;
-    drop(handle);
-
+    let prepared =
+        crate::fsio::prepare_replace(&file.target, &file.shown, content.as_bytes(), keep)?;
     let rollback_path = match rollback {
         Some((explicit, text)) => Some(write_rollback_file(explicit, &file.absolute, text)?),
         None => None,
@@ -244,14 +192,18 @@ pub fn replace_values_file(
             file.shown
         );
     }
-    std::fs::rename(&temp_path, &file.target).with_context(|| {
+    let links = prepared.links;
+    prepared.commit().inspect_err(|_| {
         if let Some(path) = &rollback_path {
             let _ = std::fs::remove_file(path);
         }
-        format!("cannot replace {}; nothing written", file.shown)
     })?;
-    temp.path = None;
-    sync_dir(parent_dir(&file.target));
+    if links > 1 {
+        eprintln!(
+            "warning: {} had {links} hard links: only this name holds the new content; the others keep the old one",
+            file.shown
+        );
+    }
     Ok(rollback_path)
 }
 
@@ -588,9 +540,17 @@ pub fn show_and_write(plan: &Planned<'_>) -> anyhow::Result<String> {
     )?;
     let mut out = String::new();
     if let Some(path) = written {
+        // `keys rollback` restores the file beside the rollback file unless told otherwise.
+        let beside = std::fs::canonicalize(parent_dir(&path)).ok()
+            == std::fs::canonicalize(parent_dir(&file.absolute)).ok();
+        let values = if beside {
+            String::new()
+        } else {
+            format!(" --values {}", file.absolute.display())
+        };
         let _ = writeln!(
             out,
-            "wrote rollback file {} (mode 0600, holds the old secrets): undo with `harbor-upgrade keys rollback {}`",
+            "wrote rollback file {} (mode 0600, holds the old secrets): undo with `harbor-upgrade keys rollback {}{values}`",
             path.display(),
             path.display()
         );

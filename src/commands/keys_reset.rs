@@ -42,7 +42,8 @@ const ADMIN_REASON: &str =
 
 /// Runs `keys reset`.
 pub fn run(args: &ResetArgs) -> anyhow::Result<Outcome> {
-    let file = keys_edit::read_values_file(&args.values)?;
+    let mut file = keys_edit::read_values_file(&args.values)?;
+    file.break_links = args.break_links;
     let values_root = args.values_root.as_deref();
     let (docs, roots) = keys_edit::values_documents(&file, values_root)?;
     let fields: Vec<&str> = match args.only {
@@ -290,6 +291,7 @@ mod tests {
                 rollback_file: Some(dir.path().join(format!("rollback-{dry_run}.yaml"))),
                 show_secrets: false,
                 values_root: None,
+                break_links: false,
             };
             let before = yaml_parses();
             run(&args).unwrap();

@@ -39,11 +39,17 @@ pub(super) fn backup_secrets(b: &Backup) -> anyhow::Result<Vec<Secret>> {
         .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
         .unwrap_or_default();
     let docs = parse_documents(SourceId(0), &text).context("secrets.yaml of the backup")?;
+    // The deserialiser's message would quote the document: say only which one.
     docs.iter()
-        .filter(|d| d.as_map().is_some_and(|m| !m.is_empty()))
-        .map(|d| {
-            serde_json::from_value::<Secret>(to_json(d))
-                .context("secrets.yaml of the backup holds something that is not a Secret")
+        .enumerate()
+        .filter(|(_, d)| d.as_map().is_some_and(|m| !m.is_empty()))
+        .map(|(i, d)| {
+            serde_json::from_value::<Secret>(to_json(d)).map_err(|_| {
+                anyhow::anyhow!(
+                    "secrets.yaml of the backup: document {} is not a Secret",
+                    i + 1
+                )
+            })
         })
         .collect()
 }

@@ -1,18 +1,22 @@
 //! `keys rollback`: undo a `keys reset` or `keys rotate` from its rollback file.
 //!
+//! It restores only the values file beside the rollback file that the header names, or the one
+//! given with `--values`, and prints which before anything else.
+//!
 //! While the values file is exactly what the edit left (its SHA-256 equals the recorded
 //! "after"), the recorded reverse edits give the original back byte for byte, checked against
 //! the recorded "before". A file changed since is refused; `--force` writes the old values into
 //! it with the format-preserving editor instead.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context as _};
 
 use super::keys_edit::{self, Planned, RollbackTarget};
 use super::{print, Outcome};
 use crate::cli::RollbackArgs;
+use crate::fsio::parent_dir;
 use crate::pki::sha256_hex;
 use crate::values::edit::{apply_edits, edit_parsed, Change, DocPath};
 use crate::values::edit_rollback::parse_rollback;
@@ -27,8 +31,7 @@ pub fn run(args: &RollbackArgs) -> anyhow::Result<Outcome> {
     )?;
     let rollback = parse_rollback(&text).map_err(|e| anyhow!("{shown}: {e}"))?;
     let meta = &rollback.meta;
-    let file = keys_edit::read_values_file(Path::new(&meta.values_file))
-        .with_context(|| format!("the values file named by {shown}"))?;
+    let file = open_target(args, &meta.values_file, &shown)?;
     if file.sha256 == meta.sha256_before {
         print(&format!(
             "{} already has the content from before `{}`: nothing to do\n",
@@ -114,6 +117,74 @@ pub fn run(args: &RollbackArgs) -> anyhow::Result<Outcome> {
     }
     print(&out)?;
     Ok(Outcome::Clean)
+}
+
+/// Chooses the values file to restore, says which, and reads it.
+fn open_target(
+    args: &RollbackArgs,
+    recorded: &str,
+    shown: &str,
+) -> anyhow::Result<keys_edit::ValuesFile> {
+    let target = target(args, recorded, shown)?;
+    print(&format!(
+        "{} {} from {shown}\n",
+        if args.dry_run {
+            "would restore"
+        } else {
+            "restoring"
+        },
+        std::path::absolute(&target)
+            .unwrap_or_else(|_| target.clone())
+            .display()
+    ))?;
+    let mut file = keys_edit::read_values_file(&target).with_context(|| {
+        if args.values.is_some() {
+            "the values file given with `--values`".to_string()
+        } else {
+            format!("the values file beside {shown}")
+        }
+    })?;
+    file.break_links = args.break_links;
+    Ok(file)
+}
+
+/// The values file to restore: `--values`, else the file beside the rollback file that its
+/// header names. A header naming a file in another directory is refused: a crafted rollback
+/// file must not rewrite any file whose SHA-256 it knows.
+fn target(args: &RollbackArgs, recorded: &str, shown: &str) -> anyhow::Result<PathBuf> {
+    let recorded_path = Path::new(recorded);
+    let quoted = recorded.escape_debug().to_string();
+    if let Some(values) = &args.values {
+        let same = std::fs::canonicalize(values)
+            .ok()
+            .zip(std::fs::canonicalize(recorded_path).ok())
+            .is_some_and(|(a, b)| a == b);
+        if !same {
+            eprintln!(
+                "note: {shown} was written for `{quoted}`; restoring into {} as `--values` says",
+                values.display()
+            );
+        }
+        return Ok(values.clone());
+    }
+    let name = recorded_path
+        .file_name()
+        .filter(|_| recorded_path.is_absolute())
+        .ok_or_else(|| {
+            anyhow!("{shown}: its header names `{quoted}`, not an absolute path of a values file; name the file to restore with `--values FILE`")
+        })?;
+    let dir = parent_dir(&args.rollback_file);
+    let beside = recorded_path
+        .parent()
+        .and_then(|p| std::fs::canonicalize(p).ok())
+        .zip(std::fs::canonicalize(dir).ok())
+        .is_some_and(|(a, b)| a == b);
+    if !beside {
+        bail!(
+            "{shown} names `{quoted}`, which is not beside it: a rollback file restores only the values file in its own directory; nothing written; name the file to restore with `--values FILE`"
+        );
+    }
+    Ok(dir.join(name))
 }
 
 fn short(hex: &str) -> &str {

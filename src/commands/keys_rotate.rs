@@ -15,7 +15,8 @@ use crate::values::Value;
 
 /// Runs `keys rotate`.
 pub fn run(args: &RotateArgs) -> anyhow::Result<Outcome> {
-    let file = keys_edit::read_values_file(&args.values)?;
+    let mut file = keys_edit::read_values_file(&args.values)?;
+    file.break_links = args.break_links;
     let values_root = args.values_root.as_deref();
     let (docs, roots) = keys_edit::values_documents(&file, values_root)?;
     if roots.is_empty() {

@@ -101,6 +101,10 @@ pub fn render_rollback(meta: &RollbackMeta, values: &[(DocPath, Value)]) -> Stri
     );
     out.push_str("# Put them back into the values file (byte for byte while it is unchanged):\n");
     out.push_str("#   harbor-upgrade keys rollback THIS_FILE\n");
+    let _ = writeln!(
+        out,
+        "# (kept in another directory than {name}: add `--values {file}`)"
+    );
     out.push_str("# or apply them on top of the edited file at deploy time:\n");
     let _ = writeln!(
         out,
