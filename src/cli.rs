@@ -404,6 +404,13 @@ pub struct RestoreArgs {
     /// Passphrase file for an encrypted backup.
     #[arg(long = "passphrase-file", value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+    /// With `--dry-run`: compare with these Secret manifests (`kubectl get secret -o yaml`,
+    /// repeatable) instead of the cluster.
+    #[arg(long = "secret", value_name = "FILE")]
+    pub secrets: Vec<String>,
+    /// Output format (JSON: `docs/json-output.md`).
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ListFormat::Text)]
+    pub output: ListFormat,
 }
 
 /// `keys diff` arguments.
@@ -420,6 +427,13 @@ pub struct DiffArgs {
     /// Passphrase file for an encrypted backup.
     #[arg(long = "passphrase-file", value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+    /// Compare with these Secret manifests (`kubectl get secret -o yaml`, repeatable) instead
+    /// of the cluster.
+    #[arg(long = "secret", value_name = "FILE")]
+    pub secrets: Vec<String>,
+    /// Output format (JSON: `docs/json-output.md`).
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ListFormat::Text)]
+    pub output: ListFormat,
 }
 
 /// `keys restore --policy`

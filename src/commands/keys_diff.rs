@@ -6,12 +6,13 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::cluster;
-use super::keys_restore::{backup_secrets, data_of, decryption, options_for};
+use serde_json::json;
+
+use super::keys_restore::{backup_secrets, data_of, decryption};
+use super::live::Live;
 use super::{print, Outcome};
-use crate::backup;
-use crate::cli::DiffArgs;
-use crate::kube;
+use crate::backup::{self, Backup};
+use crate::cli::{DiffArgs, ListFormat};
 use crate::pki::{fingerprint, pair_matches, parse_certificates, parse_private_key};
 
 /// What a change of one credential means.
@@ -92,6 +93,17 @@ fn judge_pair(
 }
 
 /// Compares and prints; exit 1 on a dangerous change.
+/// One line of the comparison: a key of a backed-up Secret (or the whole Secret, gone).
+#[derive(Debug)]
+struct Entry {
+    secret: String,
+    key: Option<String>,
+    class: Class,
+    before: Option<String>,
+    after: Option<String>,
+    why: String,
+}
+
 pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
     let how = decryption(args.identity.as_deref(), args.passphrase_file.as_deref())?;
     let b = backup::read(&args.backup, &how)?;
@@ -101,41 +113,36 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
         }
     }
     let secrets = backup_secrets(&b)?;
-    let options = options_for(&args.cluster, &b)?;
-    let rt = cluster::runtime()?;
-    let c = rt.block_on(kube::connect(&options))?;
-    let mut out = format!(
-        "{} (taken {}) against namespace `{}` at {}\n",
-        args.backup.display(),
-        b.manifest.created_at,
-        c.namespace,
-        c.server
-    );
-    let mut worst = Class::Unchanged;
+    let live = Live::open(&args.cluster, &args.secrets, &b)?;
+    let mut entries = Vec::new();
     for secret in &secrets {
         let name = secret.metadata.name.clone().unwrap_or_default();
         let then = data_of(secret);
-        let Some(live) = rt.block_on(kube::get_secret(&c, &name))? else {
+        let Some(today) = live.get(&name)? else {
             let dangerous = then.keys().any(|k| classify(k).0 == Class::Dangerous);
-            let class = if dangerous {
-                Class::Dangerous
-            } else {
-                Class::Changed
-            };
-            worst = worst.max(class);
-            let _ = writeln!(
-                out,
-                "{} secret/{name}: gone from the cluster{}",
-                label(class),
-                if dangerous {
-                    "; it held `secretKey` or a database password: restore it with `harbor-upgrade keys restore`"
+            entries.push(Entry {
+                secret: name,
+                key: None,
+                class: if dangerous {
+                    Class::Dangerous
                 } else {
-                    ""
-                }
-            );
+                    Class::Changed
+                },
+                before: None,
+                after: None,
+                why: format!(
+                    "gone from {}{}",
+                    live.place(),
+                    if dangerous {
+                        "; it held `secretKey` or a database password: restore it with `harbor-upgrade keys restore`"
+                    } else {
+                        ""
+                    }
+                ),
+            });
             continue;
         };
-        let now = data_of(&live);
+        let now = data_of(&today);
         let pair = judge_pair(&then, &now);
         for (key, old) in &then {
             let in_pair = key == "tls.key" || key == "tls.crt";
@@ -148,16 +155,14 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
                     (class.max(Class::Changed), "removed from the live Secret")
                 }
             };
-            worst = worst.max(class);
-            let _ = write!(out, "{} secret/{name} {key}: ", label(class));
-            match now.get(key) {
-                Some(new) if new != old => {
-                    let _ = writeln!(out, "{} → {}: {why}", fingerprint(old), fingerprint(new));
-                }
-                _ => {
-                    let _ = writeln!(out, "{}: {why}", fingerprint(old));
-                }
-            }
+            entries.push(Entry {
+                secret: name.clone(),
+                key: Some(key.clone()),
+                class,
+                before: Some(fingerprint(old)),
+                after: now.get(key).map(|new| fingerprint(new)),
+                why: why.to_string(),
+            });
         }
         for (key, new) in now.iter().filter(|(k, _)| !then.contains_key(*k)) {
             let (class, why) = match &pair {
@@ -168,30 +173,123 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
                 }
                 _ => (Class::Changed, "added since the backup"),
             };
-            worst = worst.max(class);
-            let _ = writeln!(
-                out,
-                "{} secret/{name} {key}: {}: {why}",
-                label(class),
-                fingerprint(new)
-            );
+            entries.push(Entry {
+                secret: name.clone(),
+                key: Some(key.clone()),
+                class,
+                before: None,
+                after: Some(fingerprint(new)),
+                why: why.to_string(),
+            });
         }
     }
-    let verdict = match worst {
+    let worst = entries
+        .iter()
+        .map(|e| e.class)
+        .max()
+        .unwrap_or(Class::Unchanged);
+    let text = match args.output {
+        ListFormat::Text => render_text(args, &b, &live, &entries, worst),
+        ListFormat::Json => render_json(args, &b, &live, &entries, worst)?,
+    };
+    print(&text)?;
+    Ok(if worst == Class::Dangerous {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}
+
+fn render_text(
+    args: &DiffArgs,
+    b: &Backup,
+    live: &Live,
+    entries: &[Entry],
+    worst: Class,
+) -> String {
+    let mut out = format!(
+        "{} (taken {}) against {}\n",
+        args.backup.display(),
+        b.manifest.created_at,
+        live.describe()
+    );
+    for e in entries {
+        let Some(key) = &e.key else {
+            let _ = writeln!(out, "{} secret/{}: {}", label(e.class), e.secret, e.why);
+            continue;
+        };
+        let _ = write!(out, "{} secret/{} {key}: ", label(e.class), e.secret);
+        match (&e.before, &e.after) {
+            (Some(old), Some(new)) if old != new => {
+                let _ = writeln!(out, "{old} → {new}: {}", e.why);
+            }
+            (Some(fp), _) | (None, Some(fp)) => {
+                let _ = writeln!(out, "{fp}: {}", e.why);
+            }
+            (None, None) => {
+                let _ = writeln!(out, "{}", e.why);
+            }
+        }
+    }
+    let _ = writeln!(out, "\n{}", verdict(worst));
+    out
+}
+
+fn render_json(
+    args: &DiffArgs,
+    b: &Backup,
+    live: &Live,
+    entries: &[Entry],
+    worst: Class,
+) -> anyhow::Result<String> {
+    let entries: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            json!({
+                "secret": e.secret,
+                "key": e.key,
+                "class": class_name(e.class),
+                "before": e.before,
+                "after": e.after,
+                "why": e.why,
+            })
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&json!({
+        "schemaVersion": crate::report::JSON_SCHEMA_VERSION,
+        "backup": {
+            "path": args.backup.display().to_string(),
+            "createdAt": b.manifest.created_at,
+            "release": b.manifest.source.release,
+            "namespace": b.manifest.source.namespace,
+        },
+        "against": live.json(),
+        "entries": entries,
+        "verdict": class_name(worst),
+        "dangerous": worst == Class::Dangerous,
+    }))?;
+    text.push('\n');
+    Ok(text)
+}
+
+fn verdict(worst: Class) -> &'static str {
+    match worst {
         Class::Dangerous => {
             "dangerous changes: restore the values above from the backup before the upgrade goes on"
         }
         Class::Changed => "changes, none dangerous",
         Class::Rotation => "only expected rotations",
         Class::Unchanged => "nothing changed",
-    };
-    let _ = writeln!(out, "\n{verdict}");
-    print(&out)?;
-    Ok(if worst == Class::Dangerous {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
-    })
+    }
+}
+
+fn class_name(class: Class) -> &'static str {
+    match class {
+        Class::Unchanged => "unchanged",
+        Class::Rotation => "rotation",
+        Class::Changed => "changed",
+        Class::Dangerous => "dangerous",
+    }
 }
 
 fn label(class: Class) -> &'static str {

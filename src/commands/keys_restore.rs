@@ -12,7 +12,10 @@ use super::cluster;
 use super::keys_backup::read_passphrase;
 use super::{print, Outcome};
 use crate::backup::{self, Backup, Decryption, SECRETS};
-use crate::cli::{RestoreArgs, RestorePolicy};
+use crate::cli::{ListFormat, RestoreArgs, RestorePolicy};
+use serde_json::json;
+
+use super::live::Live;
 use crate::kube;
 use crate::report::mask::describe_secret;
 use crate::values::emit::to_json;
@@ -116,78 +119,42 @@ fn readers(fullname: &str, secret: &str) -> &'static [&'static str] {
 }
 
 /// Restores and reports.
-pub fn run(args: &RestoreArgs) -> anyhow::Result<Outcome> {
-    let how = decryption(args.identity.as_deref(), args.passphrase_file.as_deref())?;
-    let b = backup::read(&args.backup, &how)?;
-    let secrets = backup_secrets(&b)?;
-    let options = options_for(&args.cluster, &b)?;
-    let rt = cluster::runtime()?;
-    let c = rt.block_on(kube::connect(&options))?;
+/// What one restore did or would do, for the renderers.
+struct Outcomes<'a> {
+    steps: &'a [Step],
+    restart: &'a [String],
+    left_different: usize,
+    namespace: Option<&'a str>,
+}
+
+fn render_text(args: &RestoreArgs, live: &Live, o: &Outcomes<'_>) -> String {
+    let (steps, restart, left_different, namespace) =
+        (o.steps, o.restart, o.left_different, o.namespace);
     let mut out = format!(
-        "{} {} into namespace `{}` at {}\n",
+        "{} {} into {}\n",
         if args.dry_run {
             "would restore"
         } else {
             "restoring"
         },
         args.backup.display(),
-        c.namespace,
-        c.server
+        live.describe()
     );
-    let mut restart: Vec<String> = Vec::new();
-    let mut left_different = 0;
-    let fullname = b.manifest.source.fullname.clone().unwrap_or_default();
-    for mut secret in secrets {
-        let name = secret.metadata.name.clone().unwrap_or_default();
-        secret.metadata.namespace = Some(c.namespace.clone());
-        secret.metadata.resource_version = None;
-        let live = rt.block_on(kube::get_secret(&c, &name))?;
-        let action = match &live {
-            None => {
-                let _ = writeln!(out, "create secret/{name}");
-                if !args.dry_run {
-                    rt.block_on(kube::create_secret(&c, &secret))?;
-                }
-                true
+    for step in steps {
+        let name = &step.name;
+        match step.action {
+            "skip" => {
+                let _ = writeln!(
+                    out,
+                    "skip secret/{name}: it exists and differs (`--policy update` replaces it)"
+                );
             }
-            Some(live) => {
-                let diff = masked_diff(&data_of(live), &data_of(&secret));
-                if diff.is_empty() {
-                    let _ = writeln!(out, "unchanged secret/{name}");
-                    false
-                } else if args.policy == RestorePolicy::Update {
-                    let _ = writeln!(out, "update secret/{name}");
-                    for line in &diff {
-                        let _ = writeln!(out, "    {line}");
-                    }
-                    if !args.dry_run {
-                        secret
-                            .metadata
-                            .resource_version
-                            .clone_from(&live.metadata.resource_version);
-                        rt.block_on(kube::replace_secret(&c, &secret))?;
-                    }
-                    true
-                } else {
-                    left_different += 1;
-                    let _ = writeln!(
-                        out,
-                        "skip secret/{name}: it exists and differs (`--policy update` replaces it)"
-                    );
-                    for line in &diff {
-                        let _ = writeln!(out, "    {line}");
-                    }
-                    false
-                }
+            action => {
+                let _ = writeln!(out, "{action} secret/{name}");
             }
-        };
-        if action {
-            for component in readers(&fullname, &name) {
-                let deployment = format!("deployment/{fullname}-{component}");
-                if !fullname.is_empty() && !restart.contains(&deployment) {
-                    restart.push(deployment);
-                }
-            }
+        }
+        for line in &step.changes {
+            let _ = writeln!(out, "    {line}");
         }
     }
     if !restart.is_empty() {
@@ -195,7 +162,7 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<Outcome> {
             out,
             "\nmounted Secrets do not reload consistently: {} restart\n  kubectl -n {} rollout restart {}",
             if args.dry_run { "after restoring," } else { "now" },
-            c.namespace,
+            namespace.unwrap_or("NAMESPACE"),
             restart.join(" ")
         );
     }
@@ -205,7 +172,118 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<Outcome> {
             "\n{left_different} Secret(s) differ from the backup and were left as they are"
         );
     }
-    print(&out)?;
+    out
+}
+
+fn render_json(
+    args: &RestoreArgs,
+    b: &Backup,
+    live: &Live,
+    o: &Outcomes<'_>,
+) -> anyhow::Result<String> {
+    let (steps, restart, left_different) = (o.steps, o.restart, o.left_different);
+    let steps: Vec<_> = steps
+        .iter()
+        .map(|s| json!({ "secret": s.name, "action": s.action, "changes": s.changes }))
+        .collect();
+    let mut text = serde_json::to_string_pretty(&json!({
+        "schemaVersion": crate::report::JSON_SCHEMA_VERSION,
+        "dryRun": args.dry_run,
+        "backup": {
+            "path": args.backup.display().to_string(),
+            "createdAt": b.manifest.created_at,
+            "release": b.manifest.source.release,
+            "namespace": b.manifest.source.namespace,
+        },
+        "into": live.json(),
+        "secrets": steps,
+        "restart": restart,
+        "leftDifferent": left_different,
+    }))?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// What `keys restore` does with one backed-up Secret.
+#[derive(Debug)]
+struct Step {
+    name: String,
+    action: &'static str,
+    changes: Vec<String>,
+}
+
+pub fn run(args: &RestoreArgs) -> anyhow::Result<Outcome> {
+    let how = decryption(args.identity.as_deref(), args.passphrase_file.as_deref())?;
+    let b = backup::read(&args.backup, &how)?;
+    let secrets = backup_secrets(&b)?;
+    if !args.secrets.is_empty() && !args.dry_run {
+        anyhow::bail!("`--secret` files can only be compared (`--dry-run`): restoring writes to the cluster; apply the backup there, or drop `--secret`");
+    }
+    let live = Live::open(&args.cluster, &args.secrets, &b)?;
+    let namespace = match &live {
+        Live::Cluster { cluster, .. } => Some(cluster.namespace.clone()),
+        Live::Files { .. } => b.manifest.source.namespace.clone(),
+    };
+    let mut steps = Vec::new();
+    let mut restart: Vec<String> = Vec::new();
+    let mut left_different = 0;
+    let fullname = b.manifest.source.fullname.clone().unwrap_or_default();
+    for mut secret in secrets {
+        let name = secret.metadata.name.clone().unwrap_or_default();
+        secret.metadata.namespace.clone_from(&namespace);
+        secret.metadata.resource_version = None;
+        let today = live.get(&name)?;
+        let (action, changes, writes) = match &today {
+            None => {
+                if !args.dry_run {
+                    live.create(&secret)?;
+                }
+                ("create", Vec::new(), true)
+            }
+            Some(today) => {
+                let diff = masked_diff(&data_of(today), &data_of(&secret));
+                if diff.is_empty() {
+                    ("unchanged", diff, false)
+                } else if args.policy == RestorePolicy::Update {
+                    if !args.dry_run {
+                        secret
+                            .metadata
+                            .resource_version
+                            .clone_from(&today.metadata.resource_version);
+                        live.replace(&secret)?;
+                    }
+                    ("update", diff, true)
+                } else {
+                    left_different += 1;
+                    ("skip", diff, false)
+                }
+            }
+        };
+        if writes {
+            for component in readers(&fullname, &name) {
+                let deployment = format!("deployment/{fullname}-{component}");
+                if !fullname.is_empty() && !restart.contains(&deployment) {
+                    restart.push(deployment);
+                }
+            }
+        }
+        steps.push(Step {
+            name,
+            action,
+            changes,
+        });
+    }
+    let outcomes = Outcomes {
+        steps: &steps,
+        restart: &restart,
+        left_different,
+        namespace: namespace.as_deref(),
+    };
+    let text = match args.output {
+        ListFormat::Text => render_text(args, &live, &outcomes),
+        ListFormat::Json => render_json(args, &b, &live, &outcomes)?,
+    };
+    print(&text)?;
     Ok(if left_different > 0 {
         Outcome::Findings
     } else {

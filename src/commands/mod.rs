@@ -15,6 +15,7 @@ mod keys_reset;
 mod keys_restore;
 mod keys_rollback;
 mod keys_rotate;
+mod live;
 mod preflight_check;
 mod preflight_explain;
 mod preflight_rules;
