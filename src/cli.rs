@@ -262,6 +262,32 @@ pub struct ClusterArgs {
     pub request_timeout: Option<String>,
 }
 
+/// Which rules report, shared by `preflight check` and `diagnose`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct RuleArgs {
+    /// Report only these rules (repeatable, comma-separated lists).
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// Suppress these rules' findings (repeatable, comma-separated lists): counted in the
+    /// summary, not reported.
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
+    /// The configuration file [default: `.harbor-upgrade.yaml` in the working directory or the
+    /// nearest parent that has one].
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Read no configuration file.
+    #[arg(long = "no-config")]
+    pub no_config: bool,
+
+    /// List the suppressed findings too (`--ignore`, configuration, inline comments).
+    #[arg(long = "show-suppressed")]
+    pub show_suppressed: bool,
+}
+
 /// Output selection shared by reporting commands.
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
@@ -307,9 +333,14 @@ pub struct CheckArgs {
     #[arg(long = "reuse-values")]
     pub reuse_values: bool,
 
-    /// Exit with status 1 when a finding at or above this severity is reported.
-    #[arg(long = "fail-on", value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
+    /// Exit with status 1 when a finding at or above this severity is reported [default: error,
+    /// or the configuration file's `fail-on`].
+    #[arg(long = "fail-on", value_enum)]
+    pub fail_on: Option<FailOn>,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub rules: RuleArgs,
 
     /// Report certificates that expire within this many days.
     #[arg(long = "expiry-days", value_name = "DAYS", default_value_t = 30)]
@@ -634,9 +665,13 @@ pub struct DiagnoseArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub output: OutputArgs,
-    /// Exit with status 1 when a finding at or above this severity is reported.
-    #[arg(long = "fail-on", value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
+    /// Exit with status 1 when a finding at or above this severity is reported [default: error,
+    /// or the configuration file's `fail-on`].
+    #[arg(long = "fail-on", value_enum)]
+    pub fail_on: Option<FailOn>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub rules: RuleArgs,
     /// Judge `--since` as of this time (RFC 3339) instead of now, for log files saved earlier and
     /// reproducible reports.
     #[arg(long, value_name = "RFC3339")]

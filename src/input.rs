@@ -54,6 +54,8 @@ pub enum Kind {
     IdentityFile,
     /// A rollback file written by `keys reset` or `keys rotate`.
     RollbackFile,
+    /// The configuration file (`.harbor-upgrade.yaml`, `--config`).
+    ConfigFile,
     /// A chart archive (`--chart harbor-x.y.z.tgz`), compressed.
     ChartArchive,
     /// `Chart.yaml` or `values.yaml` of a chart, in a directory or unpacked from an archive.
@@ -77,7 +79,7 @@ impl Kind {
         match self {
             Kind::ValuesFile | Kind::RollbackFile | Kind::ChartFile => 16 * MIB,
             Kind::SecretManifest | Kind::BackupEntry => 64 * MIB,
-            Kind::SetFile | Kind::IdentityFile => MIB,
+            Kind::SetFile | Kind::IdentityFile | Kind::ConfigFile => MIB,
             Kind::PassphraseFile => 64 * KIB,
             Kind::ChartArchive => 32 * MIB,
             Kind::LogFile => GIB,
@@ -102,6 +104,7 @@ impl Kind {
             Kind::PassphraseFile => "passphrase file",
             Kind::IdentityFile => "identity file",
             Kind::RollbackFile => "rollback file",
+            Kind::ConfigFile => "configuration file",
             Kind::ChartArchive => "chart archive",
             Kind::ChartFile => "chart file",
             Kind::LogFile => "log file",

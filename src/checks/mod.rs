@@ -194,6 +194,7 @@ pub fn run_selected(ctx: &Context<'_>, select: impl Fn(&dyn Rule) -> bool) -> Re
         findings: out.findings,
         skipped: out.skipped,
         checked,
+        ..Report::default()
     };
     report.sort(ctx.sources);
     report
@@ -213,6 +214,7 @@ pub fn run_only(ctx: &Context<'_>, ids: &[&str]) -> Report {
         findings: out.findings,
         skipped: out.skipped,
         checked,
+        ..Report::default()
     };
     report.sort(ctx.sources);
     report

@@ -82,7 +82,13 @@ pub fn run(args: &DiagnoseArgs, style: Style) -> anyhow::Result<Outcome> {
     let report = checks::run_selected(&ctx, |rule| {
         rule.id().starts_with("log-") || rule.id() == "rbac-forbidden"
     });
-    emit_report(&report, &sources, args.output.output, args.fail_on, style)
+    let how = super::Emit {
+        format: args.output.output,
+        fail_on: args.fail_on,
+        rules: &args.rules,
+        style,
+    };
+    emit_report(report, &sources, &how)
 }
 
 /// `--since` in whole seconds (at least one, as the API wants).

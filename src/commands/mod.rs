@@ -4,6 +4,7 @@ mod clock_check;
 mod clock_measure;
 mod cluster;
 mod completions;
+mod config;
 mod diagnose;
 mod inputs;
 mod keys_backup;
@@ -83,20 +84,36 @@ pub(crate) fn print(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Prints a report in the chosen format; the outcome follows `--fail-on`.
+/// How a report is printed and judged: the format, `--fail-on` and the rule choices.
+pub(crate) struct Emit<'a> {
+    /// `-o`.
+    pub format: crate::cli::OutputFormat,
+    /// `--fail-on` as given.
+    pub fail_on: Option<crate::cli::FailOn>,
+    /// `--select`, `--ignore`, `--config` …
+    pub rules: &'a crate::cli::RuleArgs,
+    /// Colours.
+    pub style: Style,
+}
+
+/// Applies the rule choices (flags, configuration file, inline comments) to a report, prints
+/// it in the chosen format; the outcome follows `--fail-on`.
 pub(crate) fn emit_report(
-    report: &crate::report::Report,
+    mut report: crate::report::Report,
     sources: &crate::values::Sources,
-    format: crate::cli::OutputFormat,
-    fail_on: crate::cli::FailOn,
-    style: Style,
+    how: &Emit<'_>,
 ) -> anyhow::Result<Outcome> {
-    use crate::cli::OutputFormat;
+    use crate::cli::{FailOn, OutputFormat};
     use crate::report::{
         render_github, render_json, render_junit, render_markdown, render_sarif, render_text,
     };
-    let text = match format {
-        OutputFormat::Text => render_text(report, sources, style),
+    let (choice, fail_on) = config::resolve(how.rules, how.fail_on, FailOn::Error)?;
+    choice.check_inline(sources)?;
+    choice.apply(&mut report, sources);
+    report.show_suppressed = how.rules.show_suppressed;
+    let report = &report;
+    let text = match how.format {
+        OutputFormat::Text => render_text(report, sources, how.style),
         OutputFormat::Json => render_json(report, sources),
         OutputFormat::Sarif => render_sarif(report, sources),
         OutputFormat::Junit => render_junit(report, sources, threshold(fail_on)),

@@ -5,7 +5,7 @@ use anyhow::Context as _;
 
 use super::clock_measure;
 use super::cluster::{self, ValuesMode};
-use super::{emit_report, inputs, Outcome};
+use super::{emit_report, inputs, Emit, Outcome};
 use crate::chart::{catalog, known_release, parse_release, read_chart, LocalChart, Release};
 use crate::checks::{self, Context, Settings};
 use crate::cli::CheckArgs;
@@ -54,13 +54,7 @@ pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
     if let Some(chart) = &chart {
         ctx = ctx.with_chart(chart);
     }
-    emit_report(
-        &checks::run(&ctx),
-        &inputs.sources,
-        args.output.output,
-        args.fail_on,
-        style,
-    )
+    emit_report(checks::run(&ctx), &inputs.sources, &emit(args, style))
 }
 
 /// With a cluster: the release's values (or the values given), its live Secrets, `--from` the
@@ -120,13 +114,7 @@ fn run_cluster(
         ctx = ctx.with_chart(chart);
     }
     let report = checks::run(&ctx);
-    emit_report(
-        &report,
-        &gathered.inputs.sources,
-        args.output.output,
-        args.fail_on,
-        style,
-    )
+    emit_report(report, &gathered.inputs.sources, &emit(args, style))
 }
 
 /// `--from` (optional) and `--to` (default: the chart given with `--chart`, else the newest
@@ -212,6 +200,16 @@ fn pinned_target(docs: &[LoadedDoc], sources: &Sources) -> Option<Release> {
         place(first)
     );
     None
+}
+
+/// How the report is printed and judged.
+fn emit(args: &CheckArgs, style: Style) -> Emit<'_> {
+    Emit {
+        format: args.output.output,
+        fail_on: args.fail_on,
+        rules: &args.rules,
+        style,
+    }
 }
 
 /// `--now` or the system clock, as Unix seconds.

@@ -15,7 +15,18 @@ struct Envelope<'a> {
     upgrade: Upgrade<'a>,
     findings: Vec<JsonFinding<'a>>,
     skipped: &'a [Skipped],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<Vec<JsonSuppressed<'a>>>,
     summary: Summary,
+}
+
+/// A suppressed finding, listed with `--show-suppressed`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonSuppressed<'a> {
+    #[serde(flatten)]
+    finding: JsonFinding<'a>,
+    suppressed_by: &'a str,
 }
 
 #[derive(Serialize)]
@@ -70,6 +81,21 @@ pub(super) fn location(f: &Finding, sources: &Sources) -> Option<Location> {
     })
 }
 
+fn json_finding<'a>(f: &'a Finding, sources: &Sources) -> JsonFinding<'a> {
+    JsonFinding {
+        rule: f.rule,
+        severity: f.severity,
+        message: &f.message,
+        help: &f.help,
+        values_path: f.values_path.as_deref(),
+        location: location(f, sources),
+        object: f.object.as_deref(),
+        source: f.origin,
+        notes: &f.notes,
+        docs: docs_anchor(f.rule),
+    }
+}
+
 /// Renders a report as one pretty-printed JSON document with a trailing newline.
 pub fn render_json(report: &Report, sources: &Sources) -> String {
     let envelope = Envelope {
@@ -82,20 +108,19 @@ pub fn render_json(report: &Report, sources: &Sources) -> String {
         findings: report
             .findings
             .iter()
-            .map(|f| JsonFinding {
-                rule: f.rule,
-                severity: f.severity,
-                message: &f.message,
-                help: &f.help,
-                values_path: f.values_path.as_deref(),
-                location: location(f, sources),
-                object: f.object.as_deref(),
-                source: f.origin,
-                notes: &f.notes,
-                docs: docs_anchor(f.rule),
-            })
+            .map(|f| json_finding(f, sources))
             .collect(),
         skipped: &report.skipped,
+        suppressed: report.show_suppressed.then(|| {
+            report
+                .suppressed
+                .iter()
+                .map(|s| JsonSuppressed {
+                    finding: json_finding(&s.finding, sources),
+                    suppressed_by: &s.by,
+                })
+                .collect()
+        }),
         summary: report.summary(),
     };
     let mut text = serde_json::to_string_pretty(&envelope).unwrap_or_else(|e| {

@@ -4,6 +4,7 @@
 //! into; they never see a secret value, and when they show a source line they mask every byte
 //! range that [`Sources`] marks as secret.
 
+pub mod choice;
 mod github;
 mod json;
 mod junit;
@@ -169,6 +170,11 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     /// The IDs of the rules that ran, in rule order (`-o junit` has a test case for each).
     pub checked: Vec<&'static str>,
+    /// Findings suppressed by `--ignore`, the configuration file or an inline comment.
+    pub suppressed: Vec<choice::Suppressed>,
+    /// Whether the renderers list the suppressed findings (`--show-suppressed`) or only count
+    /// them.
+    pub show_suppressed: bool,
 }
 
 /// Counts per severity.
@@ -180,6 +186,8 @@ pub struct Summary {
     pub warning: usize,
     /// Number of infos.
     pub info: usize,
+    /// Number of suppressed findings (not in the counts above).
+    pub suppressed: usize,
 }
 
 impl Report {
@@ -204,7 +212,10 @@ impl Report {
 
     /// Counts per severity.
     pub fn summary(&self) -> Summary {
-        let mut s = Summary::default();
+        let mut s = Summary {
+            suppressed: self.suppressed.len(),
+            ..Summary::default()
+        };
         for f in &self.findings {
             match f.severity {
                 Severity::Error => s.error += 1,

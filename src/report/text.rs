@@ -55,9 +55,41 @@ pub fn render_text(report: &Report, sources: &Sources, style: Style) -> String {
     if !report.skipped.is_empty() {
         out.push('\n');
     }
+    if report.show_suppressed {
+        for suppressed in &report.suppressed {
+            let f = &suppressed.finding;
+            let place = f
+                .span
+                .map(|span| {
+                    let (line, column) = (span.line, span.column);
+                    format!(" at {}:{line}:{column}", sources.get(span.source).name)
+                })
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{}: [{}] {}{place} (suppressed by {})",
+                style.paint("1", "suppressed"),
+                f.rule,
+                f.message,
+                suppressed.by
+            );
+        }
+        if !report.suppressed.is_empty() {
+            out.push('\n');
+        }
+    }
     let s = report.summary();
+    let suppressed = match s.suppressed {
+        0 => String::new(),
+        n if report.show_suppressed => format!("; {n} suppressed"),
+        n => format!("; {n} suppressed (`--show-suppressed` lists them)"),
+    };
     if report.findings.is_empty() {
-        let _ = writeln!(out, "{}", style.paint("1;32", "no problems found"));
+        let _ = writeln!(
+            out,
+            "{}{suppressed}",
+            style.paint("1;32", "no problems found")
+        );
     } else {
         let plural = |n: usize, word: &str| {
             if n == 1 || word == "info" {
@@ -72,7 +104,7 @@ pub fn render_text(report: &Report, sources: &Sources, style: Style) -> String {
             plural(s.warning, "warning"),
             plural(s.info, "info")
         );
-        let _ = writeln!(out, "{}", style.paint("1", &line));
+        let _ = writeln!(out, "{}{suppressed}", style.paint("1", &line));
     }
     out
 }
