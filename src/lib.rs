@@ -16,6 +16,7 @@ pub mod fsio;
 pub mod input;
 pub mod kube;
 pub mod pki;
+pub mod redact;
 pub mod report;
 pub mod values;
 
@@ -24,6 +25,27 @@ pub use commands::Outcome;
 /// Runs a parsed command line.
 pub fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
     commands::dispatch(cli.command, cli.color)
+}
+
+/// The causes of an error to print under it, one per line: each cause's own message, without
+/// the repetitions a wrapped error carries (`cannot read kubeconfig: X` over `X`) and without
+/// causes that add nothing (`environment variable not found`).
+pub fn error_causes(e: &anyhow::Error) -> Vec<String> {
+    let mut shown: Vec<String> = vec![e.to_string()];
+    let mut causes = Vec::new();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        let redundant = text.is_empty()
+            || text == "environment variable not found"
+            || shown
+                .iter()
+                .any(|s| s == &text || s.ends_with(&format!(": {text}")));
+        if !redundant {
+            causes.push(text.clone());
+        }
+        shown.push(text);
+    }
+    causes
 }
 
 /// Says visibly why a test is skipped: libtest captures `eprintln!` of passing tests, but not

@@ -5,7 +5,10 @@
 //! range that [`Sources`] marks as secret.
 
 mod json;
-pub mod mask;
+/// How secrets are described and lines masked: the items of [`crate::redact`] renderers use.
+pub mod mask {
+    pub use crate::redact::{describe_secret, MaskedLine, REDACTED};
+}
 mod sarif;
 mod text;
 
