@@ -27,11 +27,19 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
     commands::dispatch(cli.command, cli.color)
 }
 
-/// The causes of an error to print under it, one per line: each cause's own message, without
-/// the repetitions a wrapped error carries (`cannot read kubeconfig: X` over `X`) and without
-/// causes that add nothing (`environment variable not found`).
-pub fn error_causes(e: &anyhow::Error) -> Vec<String> {
-    let mut shown: Vec<String> = vec![e.to_string()];
+/// What `main` prints for an error: the headline after `error:` and one line per cause, each
+/// the cause's own message, without the repetitions a wrapped error carries (`cannot read
+/// kubeconfig: X` over `X`) and without causes that add nothing (`environment variable not
+/// found`). An unreachable cluster is the whole story: its one line (server and reason) is the
+/// headline, whatever the command was doing.
+pub fn error_lines(e: &anyhow::Error) -> (String, Vec<String>) {
+    for cause in e.chain() {
+        if let Some(unreachable @ kube::Error::Unreachable { .. }) = cause.downcast_ref() {
+            return (unreachable.to_string(), Vec::new());
+        }
+    }
+    let headline = e.to_string();
+    let mut shown: Vec<String> = vec![headline.clone()];
     let mut causes = Vec::new();
     for cause in e.chain().skip(1) {
         let text = cause.to_string();
@@ -45,7 +53,7 @@ pub fn error_causes(e: &anyhow::Error) -> Vec<String> {
         }
         shown.push(text);
     }
-    causes
+    (headline, causes)
 }
 
 /// Says visibly why a test is skipped: libtest captures `eprintln!` of passing tests, but not

@@ -26,8 +26,9 @@ fn main() -> ExitCode {
         Err(e) => {
             // Errors quote input (a malformed line, a kubeconfig, a plugin's output): masked and
             // escaped like it.
-            eprintln!("error: {}", clean_message(&e.to_string()));
-            for cause in harbor_upgrade::error_causes(&e) {
+            let (headline, causes) = harbor_upgrade::error_lines(&e);
+            eprintln!("error: {}", clean_message(&headline));
+            for cause in causes {
                 eprintln!("caused by: {}", clean_message(&cause));
             }
             ExitCode::from(2)
