@@ -14,7 +14,7 @@ use super::{print, Outcome};
 use crate::backup::{self, Backup, Decryption, SECRETS};
 use crate::cli::{RestoreArgs, RestorePolicy};
 use crate::kube;
-use crate::report::mask::describe_secret;
+use crate::redact::describe_secret;
 use crate::values::emit::to_json;
 use crate::values::{parse_documents, SourceId};
 
