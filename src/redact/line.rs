@@ -66,8 +66,10 @@ pub fn secret_ranges(line: &str) -> Vec<Range<usize>> {
 
 /// Whether a key name (any case, `-`/`_`/`.` separated) names a secret by [`SECRET_KEYS`].
 pub fn is_secret_key(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    SECRET_KEYS.iter().any(|k| key.ends_with(k))
+    let key = key.as_bytes();
+    SECRET_KEYS.iter().any(|k| {
+        key.len() >= k.len() && key[key.len() - k.len()..].eq_ignore_ascii_case(k.as_bytes())
+    })
 }
 
 fn is_value_byte(b: u8) -> bool {
@@ -210,11 +212,11 @@ fn key_values(line: &str, out: &mut Vec<Range<usize>>) {
             .iter()
             .rposition(|&b| !is_key_byte(b))
             .map_or(0, |p| p + 1);
-        let key = line[key_start..key_end].to_ascii_lowercase();
-        if key.is_empty() || !SECRET_KEYS.iter().any(|k| key.ends_with(k)) {
+        let key = &line[key_start..key_end];
+        if key.is_empty() || !is_secret_key(key) {
             continue;
         }
-        if sep == b':' && !quoted_key && PROSE_WORDS.contains(&key.as_str()) {
+        if sep == b':' && !quoted_key && PROSE_WORDS.iter().any(|w| key.eq_ignore_ascii_case(w)) {
             continue;
         }
         // `https://` after a key is a URL, judged by its credentials alone.
@@ -228,7 +230,7 @@ fn key_values(line: &str, out: &mut Vec<Range<usize>>) {
         while start < bytes.len() && bytes[start] == b'\\' {
             start += 1;
         }
-        let end = if WHOLE_LINE_KEYS.contains(&key.as_str()) {
+        let end = if WHOLE_LINE_KEYS.iter().any(|k| key.eq_ignore_ascii_case(k)) {
             line.len()
         } else if start < bytes.len() && matches!(bytes[start], b'"' | b'\'') {
             let quote = bytes[start];
@@ -442,5 +444,87 @@ mod tests {
         assert_eq!(mask_line(line), line);
         let line = "[pod/harbor-core-5d8f7b9c4-x2x9k/core] 2024-06-03T08:15:02.123456789Z parse token error";
         assert_eq!(mask_line(line), line);
+    }
+
+    fn assert_masked(line: &str, secret: &str) {
+        let m = mask_line(line);
+        assert!(!m.contains(secret), "{line} → {m}");
+        assert!(m.contains("<redacted>"), "{line} → {m}");
+    }
+
+    #[test]
+    fn json_bodies_are_masked() {
+        // Regression: `diagnose` showed JSON bodies with passwords and client secrets.
+        assert_masked(
+            r#"body {"username":"admin","password":"pw with space"}"#,
+            "pw with space",
+        );
+        assert_masked(r#"{"secret": "s3cr3t"}"#, "s3cr3t");
+        assert_masked(
+            r#"CONFIG_OVERWRITE_JSON={"oidc_client_secret":"cs1","x":1}"#,
+            "cs1",
+        );
+        assert_masked(
+            r#"CONFIG_OVERWRITE_JSON="{\"oidc_client_secret\":\"cs2\"}""#,
+            "cs2",
+        );
+        assert!(mask_line(r#"{"username":"admin"}"#).contains("admin"));
+    }
+
+    #[test]
+    fn credentials_in_urls_are_masked() {
+        // Regression: `postgres://u:PW@`, `redis://:PW@`, `https://admin:PW@` and
+        // `client_secret%3D…` were shown.
+        let m = mask_line("dial postgres://harbor:pgpw@db:5432/registry");
+        assert_eq!(m, "dial postgres://harbor:<redacted>@db:5432/registry");
+        assert_masked("redis://:redispw@redis:6379/0", "redispw");
+        assert_masked(
+            "get https://admin:adminpw@harbor.example.com/api",
+            "adminpw",
+        );
+        assert_masked("redirect /cb?code=x&client_secret%3Dcspw%26scope", "cspw");
+        let plain = "get https://harbor.example.com/api/v2.0/users?q=a@b";
+        assert_eq!(mask_line(plain), plain);
+    }
+
+    #[test]
+    fn keys_headers_and_flags_are_masked() {
+        // Regression: `password: x`, `password = x`, `secretKey=`, `private_key=`,
+        // `access_key=`, `passphrase=`, secret headers and `--password x` were shown.
+        for (line, secret) in [
+            ("config password: pw1", "pw1"),
+            ("config password = pw2", "pw2"),
+            ("secretKey=pw3", "pw3"),
+            ("private_key=pw4", "pw4"),
+            ("access_key=pw5", "pw5"),
+            ("passphrase=pw6", "pw6"),
+            ("X-Harbor-CSRF-Token: pw7", "pw7"),
+            ("Cookie: sid=pw8; _gorilla_csrf=pw9", "pw9"),
+            ("X-Registry-Auth: pw10", "pw10"),
+            ("exec cli --password pw11 --insecure", "pw11"),
+            ("exec cli --password 'pw 12'", "pw 12"),
+        ] {
+            assert_masked(line, secret);
+        }
+        // Prose stays: a bare `token:` is how Harbor introduces an error.
+        for line in [
+            "failed to decode bearer token: crypto/rsa: verification error",
+            "parse token error, crypto/rsa: verification error",
+            "run with --insecure --password-stdin",
+        ] {
+            assert_eq!(mask_line(line), line);
+        }
+    }
+
+    #[test]
+    fn huge_lines_of_separators_are_scanned_whole() {
+        // Each pass looks at a byte a bounded number of times, so a line of a million
+        // separators or URL schemes is one scan; the first secret key masks the rest.
+        let line = "password=".repeat(200_000);
+        assert_eq!(secret_ranges(&line), vec![(9..line.len())]);
+        for unit in ["a:", "://", "--password "] {
+            let line = unit.repeat(200_000);
+            assert!(secret_ranges(&line).len() <= 1, "{unit}");
+        }
     }
 }
