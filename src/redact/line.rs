@@ -52,6 +52,17 @@ const WHOLE_LINE_KEYS: &[&str] = &["cookie", "set-cookie"];
 
 /// The secret-looking ranges of `line`, sorted and merged.
 pub fn secret_ranges(line: &str) -> Vec<Range<usize>> {
+    ranges(line, false)
+}
+
+/// [`secret_ranges`] for a message of the tool, which names files: a base64-looking run that
+/// continues a path (`/tmp/.tmpPMA3lt/chart/values.yaml`) is a file name, not a blob. Every
+/// other shape is masked as in a log line.
+pub fn message_secret_ranges(line: &str) -> Vec<Range<usize>> {
+    ranges(line, true)
+}
+
+fn ranges(line: &str, paths: bool) -> Vec<Range<usize>> {
     let mut ranges = Vec::new();
     csrf_key(line, &mut ranges);
     after_word(line, "bearer ", &mut ranges);
@@ -60,7 +71,13 @@ pub fn secret_ranges(line: &str) -> Vec<Range<usize>> {
     flags(line, &mut ranges);
     url_credentials(line, &mut ranges);
     jwts(line, &mut ranges);
-    blobs(line, &mut ranges);
+    let mut found = Vec::new();
+    blobs(line, &mut found);
+    let bytes = line.as_bytes();
+    ranges.extend(found.into_iter().filter(|r| {
+        !(paths
+            && (r.start > 0 && matches!(bytes[r.start - 1], b'/' | b'.') || bytes[r.start] == b'/'))
+    }));
     merge(ranges)
 }
 

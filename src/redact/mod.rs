@@ -98,7 +98,7 @@ fn sgr_len(text: &str) -> usize {
 /// line, a kubeconfig, a plugin's output — so they are treated as input.
 pub fn clean_message(text: &str) -> String {
     text.split('\n')
-        .map(|l| MaskedLine::new(l, 0, &secret_ranges(l)).text)
+        .map(|l| MaskedLine::new(l, 0, &line::message_secret_ranges(l)).text)
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -136,5 +136,10 @@ mod tests {
         let m = clean_message("cannot parse line `password: hunter2Hunter2`\n\x1b[31m");
         assert!(!m.contains("hunter2Hunter2"), "{m}");
         assert!(m.contains("\\u001b[31m"), "{m}");
+        // Regression: a temporary directory's name looked like a base64 blob.
+        let m = clean_message("error: /tmp/.tmpPMA3lt/chart/values.yaml is a FIFO");
+        assert!(m.contains("/tmp/.tmpPMA3lt/chart/values.yaml"), "{m}");
+        let m = clean_message("error: bad value UTdWMkxtOVhjNFJ0OFd6MQ== in line 3");
+        assert!(!m.contains("UTdWMkxtOVhjNFJ0OFd6MQ"), "{m}");
     }
 }
