@@ -434,11 +434,23 @@ fn control_characters_from_keys_secret_names_and_logs_are_escaped() {
             "2.10.2",
         ]),
     ));
+    // The umbrella-chart hint on stderr names a key of the values.
+    let umbrella = s.write(
+        "umbrella.yaml",
+        "\"sub\\e[2J\":\n  core: {}\n  expose: {}\n",
+    );
+    let hint = run_in(&s, &strings(&["preflight", "check", &umbrella]));
+    assert!(
+        hint.stderr.contains("--values-root sub\\u001b[2J"),
+        "{}",
+        hint.stderr
+    );
+    runs.push(hint);
     for r in &runs {
         assert_clean("control characters", r, &[]);
     }
     // The colour run keeps its own colour sequences and escapes the input's.
-    let colour = runs.last().unwrap();
+    let colour = &runs[runs.len() - 2];
     assert!(colour.stdout.contains("\x1b[1;"), "{}", colour.stdout);
 }
 
