@@ -329,6 +329,37 @@ fn every_values_command_every_format_every_input_kind() {
     }
 }
 
+#[test]
+fn keys_reset_and_rollback_of_a_file_show_no_secret() {
+    // The written edit and its undo: the rollback file holds the old secrets (mode 0600), the
+    // output describes them.
+    let s = Scratch::new();
+    let canaries: Vec<String> = (1..=9).map(canary).collect();
+    let file = s.write("values.yaml", values_text(&canary));
+    let reset = run_in(&s, &strings(&["keys", "reset", &file]));
+    assert_eq!(reset.status, 0, "{}\n{}", reset.stdout, reset.stderr);
+    assert_clean("keys reset", &reset, &canaries);
+    let rollback_file = std::fs::read_dir(s.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().contains("rollback"))
+        .expect("a rollback file");
+    let rollback_file = rollback_file.to_string_lossy().into_owned();
+    for command in [
+        strings(&["keys", "rollback", &rollback_file, "--dry-run"]),
+        strings(&["keys", "rollback", &rollback_file]),
+    ] {
+        let r = run_in(&s, &command);
+        assert_eq!(r.status, 0, "{command:?}: {}\n{}", r.stdout, r.stderr);
+        assert_clean(&command.join(" "), &r, &canaries);
+    }
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        values_text(&canary)
+    );
+}
+
 /// Log lines in the shapes that reach `diagnose`, each behind a line a signature matches so
 /// that it is shown as an example and in the snippet.
 const LOG_LEAKS: &[&str] = &[
