@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::FromArgMatches as _;
-use harbor_upgrade::{cli::Cli, Outcome};
+use harbor_upgrade::{cli::Cli, redact::clean_message, Outcome};
 
 fn main() -> ExitCode {
     let program = std::env::args_os().next();
@@ -31,9 +31,12 @@ fn main() -> ExitCode {
         Ok(Outcome::Findings) => ExitCode::from(1),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
-            for cause in e.chain().skip(1) {
-                eprintln!("caused by: {cause}");
+            // Errors quote input (a malformed line, a kubeconfig, a plugin's output): masked and
+            // escaped like it.
+            let (headline, causes) = harbor_upgrade::error_lines(&e);
+            eprintln!("error: {}", clean_message(&headline));
+            for cause in causes {
+                eprintln!("caused by: {}", clean_message(&cause));
             }
             ExitCode::from(2)
         }

@@ -316,7 +316,8 @@ pub(super) fn deny(facts: &mut ClusterFacts, error: &kube::Error, consequence: S
 
 /// One line on stderr saying what was read, never a value.
 pub fn describe(g: &Gathered) -> String {
-    match &g.release {
+    // Names come from the cluster: printed with their control characters escaped.
+    let text = match &g.release {
         Some(r) => format!(
             "read release `{}` revision {} (chart {}, Harbor {}) and {} Secret(s) from namespace `{}` at {}",
             r.name,
@@ -334,5 +335,6 @@ pub fn describe(g: &Gathered) -> String {
             g.cluster.namespace,
             g.cluster.server
         ),
-    }
+    };
+    crate::redact::escape(&text).into_owned()
 }

@@ -1,9 +1,8 @@
 //! Loading what the values-reading commands share: values files, `--set*`, Secret manifests,
 //! and the redaction of every secret byte range before anything is rendered.
 
-use crate::checks::fields::{credential_field, looks_secret, FieldKind};
 use crate::cli::ValuesArgs;
-use crate::values::{self, LoadOptions, Node, SecretObject, Sources, Value, Values};
+use crate::values::{self, LoadOptions, Node, SecretObject, Sources, Values};
 
 /// Loaded inputs of one run.
 pub struct Inputs {
@@ -73,10 +72,12 @@ pub fn load_any(args: &ValuesArgs) -> anyhow::Result<Inputs> {
             })?;
         secrets.extend(loaded);
     }
+    // Each document was redacted before the merge (a value another source replaces is still
+    // written there); the merged tree adds the `--set*` values.
     redact_values(&values.root, "", &mut sources);
     if args.values_root.is_none() {
         if let Some(hint) = umbrella_hint(&values.root) {
-            eprintln!("warning: {hint}");
+            eprintln!("warning: {}", crate::redact::escape(&hint));
         }
     }
     Ok(Inputs {
@@ -86,47 +87,9 @@ pub fn load_any(args: &ValuesArgs) -> anyhow::Result<Inputs> {
     })
 }
 
-/// Marks every credential value (by catalogue path, or by a secret-looking key name) as secret.
+/// Marks every secret range of a values tree (see [`crate::redact::values`]).
 pub(crate) fn redact_values(node: &Node, path: &str, sources: &mut Sources) {
-    let Value::Map(entries) = &node.value else {
-        return;
-    };
-    for entry in entries {
-        let child = if path.is_empty() {
-            entry.key.clone()
-        } else {
-            format!("{path}.{}", entry.key)
-        };
-        // Certificates are public; everything else the catalogue lists, or that is named like a
-        // secret, is masked.
-        let secret = match credential_field(&child) {
-            Some(field) => field.kind != FieldKind::TokenCert,
-            None => looks_secret(&entry.key),
-        };
-        match &entry.node.value {
-            Value::Map(_) if !secret => redact_values(&entry.node, &child, sources),
-            Value::Seq(items) if !secret => {
-                for item in items {
-                    redact_values(item, &child, sources);
-                }
-            }
-            _ if secret => redact_all(&entry.node, sources),
-            _ => {}
-        }
-    }
-}
-
-fn redact_all(node: &Node, sources: &mut Sources) {
-    match &node.value {
-        // Only scalars hold secret bytes; a container's span would also hide its key names.
-        Value::Map(entries) => entries.iter().for_each(|e| redact_all(&e.node, sources)),
-        Value::Seq(items) => items.iter().for_each(|n| redact_all(n, sources)),
-        _ => {
-            if let Some(span) = node.span {
-                sources.redact(span);
-            }
-        }
-    }
+    crate::redact::values::redact_tree(node, path, sources);
 }
 
 /// Values of an umbrella chart carry Harbor's under a key; say so when it looks like that.

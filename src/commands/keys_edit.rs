@@ -13,10 +13,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail};
 
-use crate::checks::fields::{credential_field, looks_secret};
+use crate::checks::fields::credential_field;
 use crate::fsio::{create_private_file, parent_dir};
 use crate::input::Kind;
 use crate::pki::{fingerprint, parse_certificates, parse_private_key, sha256_hex};
+use crate::redact::values::{is_secret_env_entry, secret_key_name, shape_is_secret};
 use crate::report::mask::describe_secret;
 use crate::values::edit::{apply_edits, values_roots, DocPath, Edit, Seg, ValuesRoot};
 use crate::values::edit_rollback::{render_rollback, RollbackMeta};
@@ -322,6 +323,8 @@ impl Masker<'_> {
     fn walk(&mut self, node: &Node, path: &mut Vec<Seg>, secret: bool) {
         match &node.value {
             Value::Map(entries) => {
+                // `{name: DB_PASSWORD, value: …}`: the value is the secret the name says.
+                let env = !secret && is_secret_env_entry(node);
                 for entry in entries {
                     path.push(Seg::Key(entry.key.clone()));
                     let relative = self
@@ -330,7 +333,10 @@ impl Masker<'_> {
                         .and_then(|p| DocPath(path.clone()).strip_prefix(p))
                         .map(|p| p.to_string());
                     let listed = relative.as_deref().and_then(credential_field).is_some();
-                    let secret = secret || listed || looks_secret(&entry.key);
+                    let secret = secret
+                        || listed
+                        || (env && entry.key == "value")
+                        || secret_key_name(&entry.key);
                     // Values reached through an alias or merge key are masked where they are
                     // written.
                     if entry
@@ -350,7 +356,10 @@ impl Masker<'_> {
                     path.pop();
                 }
             }
-            Value::String(s) | Value::Number(s) if secret && !s.is_empty() => {
+            // A value shaped like a secret (`postgres://u:PW@db`) is masked wherever it is.
+            Value::String(s) | Value::Number(s)
+                if (secret && !s.is_empty()) || shape_is_secret(s) =>
+            {
                 if let Some(edit) = self.mask(node, s) {
                     self.edits.push(edit);
                 }
@@ -627,6 +636,25 @@ mod tests {
         let err = replace_values_file(&file, "a: 2\n", None, &|| {}).unwrap_err();
         assert!(err.to_string().contains("read-only"), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "a: 1\n");
+    }
+
+    #[test]
+    fn diff_context_lines_mask_secrets_outside_the_catalogue() {
+        // Regression: context lines showed an `extraEnvVars` password, a `passphrase:` and a
+        // `dsn` with `user:PW@`; the diff masks by the rule every output uses.
+        let before = "core:\n  extraEnvVars:\n  - name: S3_PASSWORD\n    value: envCanary1\n  secret: abcdefghijklmnop\n  passphrase: phraseCanary2\n  dsn: postgres://u:dsnCanary3@db/x\n";
+        let after = before.replace("abcdefghijklmnop", "");
+        let diff = masked_diff("values.yaml", before, &after, "after", None, false);
+        for canary in [
+            "envCanary1",
+            "phraseCanary2",
+            "dsnCanary3",
+            "abcdefghijklmnop",
+        ] {
+            assert!(!diff.contains(canary), "{canary} in {diff}");
+        }
+        assert!(diff.contains("name: S3_PASSWORD"), "{diff}");
+        assert!(diff.contains("passphrase: <redacted"), "{diff}");
     }
 
     #[test]

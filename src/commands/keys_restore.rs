@@ -17,7 +17,7 @@ use serde_json::json;
 
 use super::live::Live;
 use crate::kube;
-use crate::report::mask::describe_secret;
+use crate::redact::describe_secret;
 use crate::values::emit::to_json;
 use crate::values::{parse_documents, SourceId};
 

@@ -76,10 +76,11 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-/// Writes a command's result to stdout in one go.
+/// Writes a command's result to stdout in one go, through the last gate of
+/// [`crate::redact::clean_output`] (control characters escaped).
 pub(crate) fn print(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
+    out.write_all(crate::redact::clean_output(text).as_bytes())?;
     out.flush()?;
     Ok(())
 }

@@ -1,11 +1,12 @@
 //! Cluster flags → a kube-rs client, the way kubectl resolves them.
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use ::kube::config::{KubeConfigOptions, Kubeconfig};
 
-use super::error::{Error, Request};
+use super::error::{Error, Request, Scrubbed};
 
 /// The cluster flags, as given.
 #[derive(Debug, Clone, Default)]
@@ -148,7 +149,7 @@ pub async fn connect(opts: &ClusterOptions) -> Result<Cluster, Error> {
     let config_error = |what: String| {
         move |e: ::kube::config::KubeconfigError| Error::Config {
             what,
-            source: Some(Box::new(e)),
+            source: Some(Box::new(Scrubbed::of(&e))),
         }
     };
     let (kubeconfig, what) = if let Some(path) = &opts.kubeconfig {
@@ -193,9 +194,10 @@ pub async fn connect(opts: &ClusterOptions) -> Result<Cluster, Error> {
                     source: None,
                 });
             }
-            let config = ::kube::Config::incluster().map_err(|e| Error::Config {
+            // The in-cluster error only says which environment variable is missing: nothing to add.
+            let config = ::kube::Config::incluster().map_err(|_| Error::Config {
                 what: "no kubeconfig found (`--kubeconfig`, `KUBECONFIG`, `~/.kube/config`) and not running in a pod".into(),
-                source: Some(Box::new(e)),
+                source: None,
             })?;
             (config, None)
         }
@@ -210,11 +212,18 @@ pub async fn connect(opts: &ClusterOptions) -> Result<Cluster, Error> {
         .namespace
         .clone()
         .unwrap_or_else(|| config.default_namespace.clone());
-    let server = config.cluster_url.to_string();
-    let server = server.trim_end_matches('/').to_string();
+    let server = display_server(&config.cluster_url);
+    if !std::io::stdin().is_terminal() {
+        // An exec plugin may only prompt on a terminal; otherwise its stderr is captured (and
+        // never shown) instead of written to ours.
+        if let Some(exec) = config.auth_info.exec.as_mut() {
+            exec.interactive_mode
+                .get_or_insert(::kube::config::ExecInteractiveMode::Never);
+        }
+    }
     let client = ::kube::Client::try_from(config).map_err(|e| Error::Config {
         what: format!("cannot build a client for the API server {server}"),
-        source: Some(Box::new(e)),
+        source: Some(Box::new(Scrubbed::of(&e))),
     })?;
     Ok(Cluster {
         client,
@@ -223,6 +232,18 @@ pub async fn connect(opts: &ClusterOptions) -> Result<Cluster, Error> {
         namespace,
         timeout: opts.request_timeout,
     })
+}
+
+/// The API server URL as messages show it: without a user or password (`https://u:PW@host`).
+fn display_server(url: &impl std::fmt::Display) -> String {
+    let text = url.to_string();
+    let text = text.trim_end_matches('/');
+    match (text.find("://"), text.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme && !text[scheme + 3..at].contains('/') => {
+            format!("{}{}", &text[..scheme + 3], &text[at + 1..])
+        }
+        _ => text.to_string(),
+    }
 }
 
 fn default_kubeconfig() -> Option<PathBuf> {

@@ -104,9 +104,9 @@ pub enum Error {
         request: Request,
         /// A short reason (`connection refused`, `TLS handshake failed`).
         reason: String,
-        /// The cause.
-        #[source]
-        source: ::kube::Error,
+        /// The kube-rs error, kept for debugging: the reason says it in one line, so it is not
+        /// a printed cause.
+        cause: Box<::kube::Error>,
     },
     /// The answer is not Kubernetes JSON.
     #[error("the API server {server} answered {request} with something that is not Kubernetes JSON; is the server URL a Kubernetes API server?")]
@@ -209,11 +209,85 @@ impl Error {
                     server,
                     request,
                     reason: reason(&other),
-                    source: other,
+                    cause: Box::new(other),
                 }
             }
         }
     }
+}
+
+/// The cause of a configuration or connection error as it may be shown: kube-rs quotes the
+/// kubeconfig (a YAML error shows the lines around it, `token:` included), an exec plugin's
+/// command line and its output. This keeps the first line of the message, says that a failed
+/// plugin failed without its arguments or output, and drops every quoted part but file paths.
+#[derive(Debug)]
+pub struct Scrubbed(pub String);
+
+impl fmt::Display for Scrubbed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Scrubbed {}
+
+impl Scrubbed {
+    /// The scrubbed message of `e` and its causes (which it replaces: it has no source).
+    pub fn of(e: &(dyn std::error::Error + 'static)) -> Self {
+        Scrubbed(scrub(e))
+    }
+}
+
+/// See [`Scrubbed`].
+pub(crate) fn scrub(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in causes(e) {
+        let text = cause.to_string();
+        if let Some(at) = text.find("auth exec command") {
+            let status = text[at..]
+                .find("failed with status ")
+                .map(|p| {
+                    let rest = &text[at + p + "failed with status ".len()..];
+                    let end = rest.find(": Output").unwrap_or(rest.len()).min(40);
+                    format!(" ({})", unquote(&rest[..end]))
+                })
+                .unwrap_or_default();
+            return format!("the exec credential plugin of the kubeconfig user failed{status}; its arguments and output are not shown: run it by hand to see why");
+        }
+        if text.contains("auth exec") || text.contains("exec plugin") {
+            return "the exec credential plugin of the kubeconfig user failed; its arguments and output are not shown: run it by hand to see why".into();
+        }
+        let first = unquote(text.lines().next().unwrap_or_default().trim());
+        if !first.is_empty() && !parts.iter().any(|p| p.contains(&first)) {
+            parts.push(first);
+        }
+    }
+    parts.join(": ")
+}
+
+/// `text` with every quoted part (`"…"`, `'…'`, `` `…` ``) replaced by `…`, except file paths.
+fn unquote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find(['"', '\'', '`']) {
+        let quote = rest.as_bytes()[open];
+        out.push_str(&rest[..=open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find(char::from(quote)) else {
+            out.push('…');
+            return out;
+        };
+        let inner = after[..close].trim_matches('"');
+        if inner.starts_with('/') || inner.starts_with("./") || inner.starts_with('~') {
+            out.push_str(inner);
+        } else {
+            out.push('…');
+        }
+        out.push(char::from(quote));
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Server messages are shown on one line and never at length.
@@ -262,9 +336,7 @@ fn reason(e: &::kube::Error) -> String {
             }
         }
     }
-    let last = causes(e)
-        .last()
-        .map_or_else(String::new, ToString::to_string);
+    let last = causes(e).last().map_or_else(String::new, scrub);
     if last.to_ascii_lowercase().contains("certificate") {
         format!("TLS handshake failed ({last})")
     } else {
@@ -337,6 +409,26 @@ mod tests {
             Error::classify(status(500), "https://k", request(), None),
             Error::Api { code: 500, .. }
         ));
+    }
+
+    #[test]
+    fn scrubbed_causes_quote_nothing_but_paths() {
+        let e = std::io::Error::other(
+            "auth exec command 'sh \"-c\" \"echo CANARY\"' failed with status exit status: 1: Output { stdout: \"CANARY\" }",
+        );
+        let text = scrub(&e);
+        assert!(!text.contains("CANARY"), "{text}");
+        assert!(text.contains("exit status: 1"), "{text}");
+        let e = std::io::Error::other(
+            "invalid type: string \"CANARY\", expected a map\n  9 | token: CANARY",
+        );
+        let text = scrub(&e);
+        assert_eq!(text, "invalid type: string \"…\", expected a map");
+        let e = std::io::Error::other("failed to read kubeconfig from '\"/tmp/x\"': No such file");
+        assert_eq!(
+            scrub(&e),
+            "failed to read kubeconfig from '/tmp/x': No such file"
+        );
     }
 
     #[test]

@@ -9,7 +9,10 @@ mod github;
 mod json;
 mod junit;
 mod markdown;
-pub mod mask;
+/// How secrets are described and lines masked: the items of [`crate::redact`] renderers use.
+pub mod mask {
+    pub use crate::redact::{describe_secret, MaskedLine, REDACTED};
+}
 mod sarif;
 mod text;
 
@@ -237,19 +240,10 @@ pub fn fails(finding: &Finding, threshold: Option<Severity>) -> bool {
     threshold.is_some_and(|t| finding.severity >= t)
 }
 
-/// Text from a finding or an input, made safe for a one-line rendering: control characters
-/// (ESC, BEL, C1 …) become visible `\u{…}` escapes; newlines and tabs are kept for the caller.
+/// Text from a finding or an input with its control characters escaped (`\u001b`), as every
+/// renderer writes it: [`crate::redact::escape`].
 pub fn visible(text: &str) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() && c != '\n' && c != '\t' {
-            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::redact::escape(text).into_owned()
 }
 
 /// Where a rule is documented, as written into JSON and SARIF.

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use super::mask::MaskedLine;
 use super::{Finding, Report, Severity};
+use crate::redact::escape;
 use crate::values::{Sources, Span};
 
 /// Presentation choices for text output.
@@ -49,7 +50,7 @@ pub fn render_text(report: &Report, sources: &Sources, style: Style) -> String {
             "{}: `{}` not checked: {}",
             style.paint("1", "note"),
             skipped.rule,
-            skipped.reason
+            escape(&skipped.reason)
         );
     }
     if !report.skipped.is_empty() {
@@ -115,7 +116,7 @@ fn render_finding(out: &mut String, f: &Finding, sources: &Sources, style: Style
         "{}{}: {}",
         style.severity(f.severity),
         style.paint("1", &format!("[{}]", f.rule)),
-        style.paint("1", &f.message)
+        style.paint("1", &escape(&f.message))
     );
     let snippet = f.span.map(|span| snippet(span, sources));
     let width = snippet.as_ref().map_or(1, |s| s.line_no.to_string().len());
@@ -132,7 +133,7 @@ fn render_finding(out: &mut String, f: &Finding, sources: &Sources, style: Style
             );
         }
         (None, Some(object)) => {
-            let _ = writeln!(out, "{pad}{} {object}", style.gutter("-->"));
+            let _ = writeln!(out, "{pad}{} {}", style.gutter("-->"), escape(object));
         }
         (None, None) => {}
     }
@@ -162,19 +163,25 @@ fn render_finding(out: &mut String, f: &Finding, sources: &Sources, style: Style
                 out,
                 "{pad} {} in {}",
                 style.gutter("="),
-                f.object.as_deref().unwrap_or_default()
+                escape(f.object.as_deref().unwrap_or_default())
             );
         }
     }
     if let Some(path) = &f.values_path {
-        let _ = writeln!(out, "{pad} {} values path: `{path}`", style.gutter("="));
+        let _ = writeln!(
+            out,
+            "{pad} {} values path: `{}`",
+            style.gutter("="),
+            escape(path)
+        );
     }
     for note in &f.notes {
         let _ = writeln!(
             out,
-            "{pad} {} {}: {note}",
+            "{pad} {} {}: {}",
             style.gutter("="),
-            style.paint("1", "note")
+            style.paint("1", "note"),
+            escape(note)
         );
     }
     if !f.help.is_empty() {
@@ -183,7 +190,7 @@ fn render_finding(out: &mut String, f: &Finding, sources: &Sources, style: Style
             "{pad} {} {}: {}",
             style.gutter("="),
             style.paint("1", "help"),
-            f.help
+            escape(&f.help)
         );
     }
 }
@@ -201,20 +208,27 @@ fn snippet(span: Span, sources: &Sources) -> Snippet {
     let source = sources.get(span.source);
     let text = source.text.as_str();
     let start = span.start.min(text.len());
-    let line_start = text[..start].rfind('\n').map_or(0, |p| p + 1);
-    let line_end = text[start..].find('\n').map_or(text.len(), |p| start + p);
+    // The line from the source's line index: a binary search, not a scan back over the text.
+    let (line_no, _) = sources.line_col(span.source, start);
+    let index = sources.line_index(span.source);
+    let line_start = index.line_start(line_no).unwrap_or(0).min(start);
+    let line_end = index
+        .line_start(line_no + 1)
+        .map_or(text.len(), |next| next - 1)
+        .max(start);
     let raw = text[line_start..line_end].trim_end_matches('\r');
     let (raw, line_start) = match raw.strip_prefix('\u{feff}') {
         Some(rest) => (rest, line_start + '\u{feff}'.len_utf8()),
         None => (raw, line_start),
     };
     let start = start.max(line_start);
-    let masked = MaskedLine::new(raw, line_start, &sources.redactions(span.source));
+    let redactions = sources.redactions_in(span.source, line_start..line_start + raw.len());
+    let masked = MaskedLine::new(raw, line_start, &redactions);
     let caret_col = masked.column(start - line_start);
     let end = span.end.clamp(start, line_start + raw.len());
     let caret_end = masked.column(end - line_start);
     Snippet {
-        file: source.name.clone(),
+        file: escape(&source.name).into_owned(),
         line_no: span.line,
         column: span.column,
         text: masked.text.replace('\t', " "),

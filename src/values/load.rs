@@ -85,6 +85,7 @@ pub fn load(
     let mut stdin_source: Option<SourceId> = None;
     let mut plain_without_root: Vec<String> = Vec::new();
     let mut plain_with_root = false;
+    let mut secret_marks = Vec::new();
 
     for file in &opts.files {
         let source = if file == "-" {
@@ -134,9 +135,15 @@ pub fn load(
                 }
                 _ => (node, doc),
             };
+            // Redacted before the merge: a later file or `--set` may replace the value, which
+            // stays written here.
+            secret_marks.extend(crate::redact::values::secret_spans(&node, "", sources));
             merge_into(&mut root, node);
             docs.push(doc);
         }
+    }
+    for span in secret_marks {
+        sources.redact(span);
     }
     if let Some(key) = &opts.values_root {
         if !plain_with_root && !plain_without_root.is_empty() {
@@ -335,7 +342,7 @@ enum Embedding {
     Shift(usize),
     /// Per inner line: (inner line start, outer line content start). Literal block scalars.
     Lines(Vec<(usize, usize)>),
-    /// No exact mapping: every position is the start of the string.
+    /// No exact mapping: every position is the whole string.
     Start(Span),
 }
 
@@ -438,10 +445,9 @@ fn embedding_of(node: &Node, inner: &str, text: &str) -> Embedding {
     let Some(span) = node.span else {
         return Embedding::Shift(0);
     };
-    let fallback = Embedding::Start(Span {
-        end: span.start,
-        ..span
-    });
+    // Without an exact mapping every position is the whole string: a secret inside it masks
+    // all of it, and a finding underlines it.
+    let fallback = Embedding::Start(span);
     let raw = text.get(span.start..span.end).unwrap_or_default();
     match node.style {
         Some(super::ScalarStyle::Plain) if raw == inner => Embedding::Shift(span.start),
@@ -765,8 +771,8 @@ mod tests {
         assert_eq!(b.value, Value::Number("2".into()));
         let span = b.span.unwrap();
         assert_eq!(
-            &sources.get(span.source).text[span.start..],
-            "\"a: 1\\nb: 2\\n\"\n"
+            &sources.get(span.source).text[span.start..span.end],
+            "\"a: 1\\nb: 2\\n\""
         );
     }
 

@@ -307,18 +307,18 @@ impl StrVals<'_> {
                             span: Some(self.span(start, end)),
                             style: None,
                         };
-                        set(data, &k, node);
+                        set_from_flag(data, &k, node);
                         Ok(Step::Continue)
                     }
                     Err(ListErr::Eof) => {
                         let node = self.typed(String::new(), start, start, &k)?;
-                        set(data, &k, node);
+                        set_from_flag(data, &k, node);
                         Ok(Step::Eof)
                     }
                     Err(ListErr::NotList) => {
                         let run = self.runes_until(&[',']);
                         let node = self.typed(run.text, run.start, run.end, &k)?;
-                        set(data, &k, node);
+                        set_from_flag(data, &k, node);
                         Ok(Step::Continue)
                     }
                     Err(ListErr::Other(e)) => Err(e),
@@ -571,8 +571,18 @@ fn typed_val(val: String) -> Value {
     Value::String(val)
 }
 
-/// Helm's `set`: replaces or appends `key`. A replaced entry keeps its key span (the key is
-/// still written in the file).
+/// Helm's `set` of a value given in the argument: the entry, replaced or new, points at the
+/// value in the argument (`--set:1:14`), as when no file sets it, since that is where the value
+/// now comes from; the file's line with the value it replaces is never shown for it.
+fn set_from_flag(data: &mut Vec<Entry>, key: &str, node: Node) {
+    set(data, key, node);
+    if let Some(entry) = data.iter_mut().rev().find(|e| e.key == key) {
+        entry.key_span = None;
+    }
+}
+
+/// Helm's `set`: replaces or appends `key`. A replaced entry keeps its key span (a list or map
+/// the argument changes only in part is still written in the file).
 fn set(data: &mut Vec<Entry>, key: &str, node: Node) {
     if let Some(entry) = data.iter_mut().rev().find(|e| e.key == key) {
         entry.node = node;
@@ -718,11 +728,12 @@ mod tests {
         let l = seq(root.get("l").unwrap());
         assert_eq!(l.len(), 3);
         assert_eq!(l[1].value, string("x"));
-        // The key is still written in the file.
-        assert_eq!(
-            root.entry_path("a.b").unwrap().key_span.unwrap().source,
-            SourceId(0)
-        );
+        // Regression: a `--set` overriding a file's value pointed at the file's line, which
+        // showed the replaced secret; it points at the argument.
+        let entry = root.entry_path("a.b").unwrap();
+        assert!(entry.key_span.is_none());
+        let at = entry.node.span.unwrap();
+        assert_eq!((at.source, at.line, at.column), (SRC, 1, 5));
     }
 
     #[test]

@@ -1,7 +1,6 @@
-//! Masking: how secrets are described instead of shown.
-//!
-//! Everything user-facing that concerns a secret goes through here: a kind, a length and a short
-//! SHA-256 fingerprint, and source lines with their secret byte ranges replaced.
+//! How secrets are described instead of shown: a kind, a length and a short SHA-256
+//! fingerprint, and display lines with their secret byte ranges replaced and their control
+//! characters escaped.
 
 use std::ops::Range;
 
@@ -28,11 +27,20 @@ pub struct MaskedLine {
 
 impl MaskedLine {
     /// Masks `line` (which starts at byte `line_start` of its source) with `redactions`
-    /// (byte ranges of the whole source).
+    /// (byte ranges of the whole source, sorted by start) and escapes its control characters.
     pub fn new(line: &str, line_start: usize, redactions: &[Range<usize>]) -> Self {
-        let secret = |byte: usize| {
+        // The ranges are sorted by start: walk them alongside the line, so masking costs the
+        // line's length plus the number of ranges.
+        let mut next = 0;
+        let mut secret = |byte: usize| {
             let at = line_start + byte;
-            redactions.iter().any(|r| r.start <= at && at < r.end)
+            while next < redactions.len() && redactions[next].end <= at {
+                next += 1;
+            }
+            redactions[next..]
+                .iter()
+                .take_while(|r| r.start <= at)
+                .any(|r| at < r.end)
         };
         let mut text = String::new();
         let mut columns = Vec::with_capacity(line.len() + 1);
@@ -48,9 +56,15 @@ impl MaskedLine {
                 columns.extend(std::iter::repeat_n(col - REDACTED.len(), ch.len_utf8()));
             } else {
                 in_mask = false;
-                text.push(ch);
                 columns.extend(std::iter::repeat_n(col, ch.len_utf8()));
-                col += 1;
+                if super::is_control(ch) {
+                    let escaped = super::escape_char(ch);
+                    col += escaped.len();
+                    text.push_str(&escaped);
+                } else {
+                    text.push(ch);
+                    col += 1;
+                }
             }
         }
         columns.push(col);
@@ -94,6 +108,13 @@ mod tests {
         assert_eq!(m.text, "tokenKey: <redacted>");
         let m = MaskedLine::new("    MIIEow", 120, std::slice::from_ref(&(110..300)));
         assert_eq!(m.text, "<redacted>");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_and_columns_follow() {
+        let m = MaskedLine::new("a\x1b[31mb: x", 0, &[]);
+        assert_eq!(m.text, "a\\u001b[31mb: x");
+        assert_eq!(m.column(2), 7);
     }
 
     #[test]

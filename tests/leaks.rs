@@ -1,0 +1,856 @@
+//! No secret in any output: every command × every output format × every input kind, with
+//! canary secrets, asserting that no canary — nor any base64 form of one — and no raw terminal
+//! control character appears in stdout or stderr.
+
+mod common;
+mod support;
+
+use base64::Engine as _;
+use common::{key, Run, Scratch};
+use support::harbor::{install, run_with, secret_values, standard, NS};
+use support::ApiServer;
+
+/// The forms a canary may leak in: itself, and base64 (standard and URL-safe alphabets, with and
+/// without padding) at each of the 3 byte offsets it can start at inside a longer encoded text.
+fn leak_forms(canary: &str) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let mut forms = vec![canary.to_string()];
+    for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD] {
+        forms.push(engine.encode(canary));
+        for offset in 0..3 {
+            // Bytes before the canary change the first group, bytes after it the last: the
+            // groups in between are what any encoding of a text holding the canary contains.
+            let mut data = vec![b'#'; offset];
+            data.extend_from_slice(canary.as_bytes());
+            let encoded = engine.encode(&data);
+            let skip = if offset == 0 { 0 } else { 4 };
+            let whole_groups = (encoded.len() / 4).saturating_sub(1) * 4;
+            if whole_groups > skip + 8 {
+                forms.push(encoded[skip..whole_groups].to_string());
+            }
+        }
+    }
+    forms
+}
+
+/// Panics if any canary (or base64 of one) or a raw control character is in the output.
+fn assert_clean(what: &str, run: &Run, canaries: &[String]) {
+    for canary in canaries {
+        for form in leak_forms(canary) {
+            assert!(
+                !run.stdout.contains(&form),
+                "{what}: `{form}` (from {canary}) in stdout:\n{}",
+                run.stdout
+            );
+            assert!(
+                !run.stderr.contains(&form),
+                "{what}: `{form}` (from {canary}) in stderr:\n{}",
+                run.stderr
+            );
+        }
+    }
+    for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        // `--color always` writes its own colour sequences; nothing else may be raw.
+        if let Some(c) = without_colour(text)
+            .chars()
+            .find(|&c| c.is_control() && c != '\n' && c != '\t')
+        {
+            panic!("{what}: raw control character {c:?} in {stream}:\n{text}");
+        }
+    }
+    // The tool did not crash: a judgement (0, 1) or a clear error (2).
+    assert!(
+        matches!(run.status, 0..=2),
+        "{what}: exit {}\n{}",
+        run.status,
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{what}: {}", run.stderr);
+}
+
+/// `text` without the colour sequences `ESC [ digits ; m` the text renderer writes.
+fn without_colour(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("\x1b[") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let body = after
+            .find(|c: char| !(c.is_ascii_digit() || c == ';'))
+            .unwrap_or(after.len());
+        if after[body..].starts_with('m') {
+            rest = &after[body + 1..];
+        } else {
+            out.push('\x1b');
+            rest = &rest[at + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn run_in(s: &Scratch, args: &[String]) -> Run {
+    let mut cmd = common::bin();
+    cmd.current_dir(s.path())
+        .env("HOME", s.path())
+        .env_remove("KUBECONFIG")
+        .env_remove("KUBERNETES_SERVICE_HOST");
+    let out = cmd.args(args).output().expect("run binary");
+    Run {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(ToString::to_string).collect()
+}
+
+/// A canary: distinct, mixed-case, shorter than the base64-blob rule (so only a real
+/// redaction hides it).
+fn canary(n: usize) -> String {
+    format!("Cnry{n:02}xQ7v2Lm9")
+}
+
+/// One input kind: the arguments that give it, the files it needs, its canaries.
+struct Input {
+    name: &'static str,
+    args: Vec<String>,
+    canaries: Vec<String>,
+}
+
+/// Values text holding canaries in every place a secret hides: catalogue fields, a block
+/// scalar, an `extraEnvVars` entry, `passphrase:`, a `dsn` with `user:PW@`, an unknown key.
+fn values_text(c: &dyn Fn(usize) -> String) -> String {
+    format!(
+        "secretKey: \"{}\"\nharborAdminPassword: {}\ncore:\n  secret: {}\n  xsrfKey: {}\n  extraEnvVars:\n  - name: S3_PASSWORD\n    value: {}\n  passphrase: {}\n  dsn: postgres://harbor:{}@db:5432/registry\ndatabase:\n  internal:\n    password: '{}'\nregistry:\n  credentials:\n    password: {}\n",
+        c(1),
+        c(2),
+        c(3),
+        c(4),
+        c(5),
+        c(6),
+        c(7),
+        c(8),
+        c(9)
+    )
+}
+
+fn inputs(s: &Scratch) -> Vec<Input> {
+    let mut all = Vec::new();
+    let c = |n: usize| canary(n);
+    let upto = |n: usize| (1..=n).map(canary).collect::<Vec<_>>();
+
+    let file = s.write("values.yaml", values_text(&c));
+    all.push(Input {
+        name: "file",
+        args: vec![file.clone()],
+        canaries: upto(9),
+    });
+
+    // `--set`/`--set-string` replacing what the file sets: neither value may show.
+    all.push(Input {
+        name: "--set over a file",
+        args: vec![
+            file.clone(),
+            "--set".into(),
+            format!("secretKey={},core.xsrfKey={}", c(20), c(21)),
+            "--set-string".into(),
+            format!("core.secret={}", c(22)),
+        ],
+        canaries: [upto(9), vec![c(20), c(21), c(22)]].concat(),
+    });
+
+    let set_file = s.write("token.key", key("rsa2048.key"));
+    let pem_line = key("rsa2048.key").lines().nth(3).unwrap().to_string();
+    all.push(Input {
+        name: "--set-file",
+        args: vec![
+            "--set-file".into(),
+            format!("core.tokenKey={set_file}"),
+            "--set-file".into(),
+            format!("registry.credentials.password={}", s.write("pw.txt", c(30))),
+        ],
+        canaries: vec![pem_line, c(30)],
+    });
+
+    all.extend(document_inputs(s));
+    all.push(secret_manifest_input(s, file));
+    all
+}
+
+/// Flux and Argo CD documents, the Argo CD `helm.values` string in every style.
+fn document_inputs(s: &Scratch) -> Vec<Input> {
+    let mut all = Vec::new();
+    let c = |n: usize| canary(n);
+    let flux = format!(
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: harbor\nspec:\n  chart:\n    spec:\n      chart: harbor\n  values:\n{}",
+        common::indent(&values_text(&|n| canary(40 + n)), 4)
+    );
+    all.push(Input {
+        name: "Flux HelmRelease",
+        args: vec![s.write("flux.yaml", flux)],
+        canaries: (41..=49).map(canary).collect(),
+    });
+
+    let argo_object = format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  source:\n    chart: harbor\n    helm:\n      valuesObject:\n{}",
+        common::indent(&values_text(&|n| canary(50 + n)), 8)
+    );
+    all.push(Input {
+        name: "Argo valuesObject",
+        args: vec![s.write("argo-object.yaml", argo_object)],
+        canaries: (51..=59).map(canary).collect(),
+    });
+
+    let inner = format!(
+        "secretKey: {}\nharborAdminPassword: {}\ncore:\n  extraEnvVars:\n  - name: DB_PASSWORD\n    value: {}\n",
+        c(60),
+        c(61),
+        c(62)
+    );
+    let double = format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  source:\n    chart: harbor\n    helm:\n      values: {}\n",
+        serde_json::to_string(&inner).unwrap()
+    );
+    all.push(Input {
+        name: "Argo values double-quoted",
+        args: vec![s.write("argo-double.yaml", double)],
+        canaries: vec![c(60), c(61), c(62)],
+    });
+    let single_inner = format!("secretKey: {}\n\nharborAdminPassword: {}", c(63), c(64));
+    let single = format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  source:\n    chart: harbor\n    helm:\n      values: '{}'\n",
+        single_inner.replace('\n', "\n\n        ")
+    );
+    all.push(Input {
+        name: "Argo values single-quoted",
+        args: vec![s.write("argo-single.yaml", single)],
+        canaries: vec![c(63), c(64)],
+    });
+    let json_app = serde_json::json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "spec": {"source": {"chart": "harbor", "helm": {"values": format!("secretKey: {}\ncore:\n  secret: {}\n", c(65), c(66))}}}
+    });
+    all.push(Input {
+        name: "Argo JSON",
+        args: vec![s.write(
+            "argo.json",
+            serde_json::to_string_pretty(&json_app).unwrap(),
+        )],
+        canaries: vec![c(65), c(66)],
+    });
+
+    all
+}
+
+/// A Secret manifest (data, stringData, the last-applied annotation) beside the values file.
+fn secret_manifest_input(s: &Scratch, file: String) -> Input {
+    let c = |n: usize| canary(n);
+    let upto = |n: usize| (1..=n).map(canary).collect::<Vec<_>>();
+    let b64 = |v: &str| base64::engine::general_purpose::STANDARD.encode(v);
+    let manifest = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: harbor-core\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{{\"data\":{{\"secretKey\":\"{}\"}}}}'\ndata:\n  secretKey: {}\n  secret: {}\n  tls.key: {}\nstringData:\n  CSRF_KEY: {}\n",
+        b64(&c(70)),
+        b64(&c(70)),
+        b64(&c(71)),
+        b64(&key("rsa2048.key")),
+        c(72)
+    );
+    Input {
+        name: "Secret manifest",
+        args: vec![file, "--secret".into(), s.write("secret.yaml", manifest)],
+        canaries: [
+            upto(9),
+            vec![
+                c(70),
+                c(71),
+                c(72),
+                key("rsa2048.key").lines().nth(3).unwrap().to_string(),
+            ],
+        ]
+        .concat(),
+    }
+}
+
+/// Offline commands that read values, each with the output formats it offers.
+#[test]
+fn every_values_command_every_format_every_input_kind() {
+    let s = Scratch::new();
+    for input in inputs(&s) {
+        let mut commands: Vec<Vec<String>> = Vec::new();
+        for format in ["text", "json", "sarif"] {
+            commands.push(strings(&[
+                "preflight",
+                "check",
+                "--to",
+                "2.10.2",
+                "-o",
+                format,
+                "--now",
+                "2030-01-01T00:00:00Z",
+            ]));
+        }
+        for format in ["text", "json"] {
+            commands.push(strings(&["keys", "inspect", "-o", format]));
+        }
+        commands.push(strings(&[
+            "keys",
+            "backup",
+            "--out",
+            &s.path().join("backup").to_string_lossy(),
+        ]));
+        for mut command in commands {
+            command.extend(input.args.iter().cloned());
+            let r = run_in(&s, &command);
+            assert_clean(
+                &format!("{} on {}", command[..2].join(" "), input.name),
+                &r,
+                &input.canaries,
+            );
+        }
+        // The editing commands take one values file and show a diff of it.
+        if let Some(file) = input.args.first().filter(|a| !a.starts_with('-')) {
+            for command in [
+                strings(&["keys", "reset", "--dry-run", file]),
+                strings(&["keys", "reset", "--dry-run", "--only", "token", file]),
+                strings(&["keys", "rotate", "--dry-run", "--bits", "2048", file]),
+            ] {
+                let r = run_in(&s, &command);
+                assert_clean(
+                    &format!("{} on {}", command[..2].join(" "), input.name),
+                    &r,
+                    &input.canaries,
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn keys_reset_and_rollback_of_a_file_show_no_secret() {
+    // The written edit and its undo: the rollback file holds the old secrets (mode 0600), the
+    // output describes them.
+    let s = Scratch::new();
+    let canaries: Vec<String> = (1..=9).map(canary).collect();
+    let file = s.write("values.yaml", values_text(&canary));
+    let reset = run_in(&s, &strings(&["keys", "reset", &file]));
+    assert_eq!(reset.status, 0, "{}\n{}", reset.stdout, reset.stderr);
+    assert_clean("keys reset", &reset, &canaries);
+    let rollback_file = std::fs::read_dir(s.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().contains("rollback"))
+        .expect("a rollback file");
+    let rollback_file = rollback_file.to_string_lossy().into_owned();
+    for command in [
+        strings(&["keys", "rollback", &rollback_file, "--dry-run"]),
+        strings(&["keys", "rollback", &rollback_file]),
+    ] {
+        let r = run_in(&s, &command);
+        assert_eq!(r.status, 0, "{command:?}: {}\n{}", r.stdout, r.stderr);
+        assert_clean(&command.join(" "), &r, &canaries);
+    }
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        values_text(&canary)
+    );
+}
+
+/// Log lines in the shapes that reach `diagnose`, each behind a line a signature matches so
+/// that it is shown as an example and in the snippet.
+const LOG_LEAKS: &[&str] = &[
+    r#"body {"username":"admin","password":"CANARY"}"#,
+    r#"body {"secret": "CANARY"}"#,
+    r#"env CONFIG_OVERWRITE_JSON={"oidc_client_secret":"CANARY","x":1}"#,
+    r#"env CONFIG_OVERWRITE_JSON="{\"oidc_client_secret\":\"CANARY\"}""#,
+    "dial postgres://harbor:CANARY@harbor-database:5432/registry",
+    "dial redis://:CANARY@harbor-redis:6379/0",
+    "get https://admin:CANARY@harbor.example.com/api",
+    "redirect /c/oidc/callback?code=x&client_secret%3DCANARY%26scope",
+    "config password: CANARY",
+    "config password = CANARY",
+    "config secretKey=CANARY",
+    "config private_key=CANARY",
+    "config access_key=CANARY",
+    "config passphrase=CANARY",
+    "header X-Harbor-CSRF-Token: CANARY",
+    "header Cookie: sid=CANARY; _gorilla_csrf=CANARY",
+    "header X-Registry-Auth: CANARY",
+    "exec registry-cli --password CANARY --insecure",
+    "exec registry-cli --password 'CANARY'",
+];
+
+#[test]
+fn diagnose_masks_json_bodies_urls_keys_headers_and_flags() {
+    // Regression: these shapes reached `diagnose` output unmasked.
+    let s = Scratch::new();
+    for (i, leak) in LOG_LEAKS.iter().enumerate() {
+        let secret = canary(100 + i);
+        let line = format!(
+            "[pod/harbor-core-86f9b8c7d-aaaaa/core] 2024-02-01T09:01:00Z [ERROR] [/pkg/token/token.go:82]: parse token error, crypto/rsa: verification error, {}\n",
+            leak.replace("CANARY", &secret)
+        );
+        let log = s.write(&format!("leak{i}.log"), &line);
+        for format in ["text", "json", "sarif"] {
+            let r = run_in(&s, &strings(&["diagnose", "--logs", &log, "-o", format]));
+            assert_eq!(r.status, 1, "{leak}: {}\n{}", r.stdout, r.stderr);
+            assert_clean(
+                &format!("diagnose -o {format}: {leak}"),
+                &r,
+                std::slice::from_ref(&secret),
+            );
+        }
+    }
+}
+
+#[test]
+fn control_characters_from_keys_secret_names_and_logs_are_escaped() {
+    // Regression: ESC, BEL, OSC hyperlinks and C1 characters from values keys, Secret names
+    // and log lines reached stdout raw.
+    let s = Scratch::new();
+    let values = s.write(
+        "values.yaml",
+        "\"evil\\e]8;;http://x.invalid\\aclick\\e]8;;\\a\": 1\n\"c1\\x9b2J\": 2\ncore:\n  secretName: \"harbor-token\\e[2J\"\n",
+    );
+    let manifest = s.write(
+        "secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: \"harbor-token\\e[2J\"\ndata:\n  tls.crt: eA==\n",
+    );
+    let log = s.write(
+        "esc.log",
+        "[pod/harbor-core-1/core] 2024-02-01T09:01:00Z [ERROR] [/pkg/token/token.go:82]: parse token error, crypto/rsa: verification error \x1b]8;;http://x\x07link\x1b]8;;\x07 \u{9b}31m\n",
+    );
+    let mut runs = Vec::new();
+    for format in ["text", "json", "sarif"] {
+        runs.push(run_in(
+            &s,
+            &strings(&[
+                "preflight",
+                "check",
+                &values,
+                "--secret",
+                &manifest,
+                "--to",
+                "2.10.2",
+                "-o",
+                format,
+            ]),
+        ));
+        runs.push(run_in(
+            &s,
+            &strings(&["diagnose", "--logs", &log, "-o", format]),
+        ));
+    }
+    for format in ["text", "json"] {
+        runs.push(run_in(
+            &s,
+            &strings(&[
+                "keys", "inspect", &values, "--secret", &manifest, "-o", format,
+            ]),
+        ));
+    }
+    runs.push(run_in(
+        &s,
+        &strings(&[
+            "preflight",
+            "check",
+            &values,
+            "--color",
+            "always",
+            "--to",
+            "2.10.2",
+        ]),
+    ));
+    // The umbrella-chart hint on stderr names a key of the values.
+    let umbrella = s.write(
+        "umbrella.yaml",
+        "\"sub\\e[2J\":\n  core: {}\n  expose: {}\n",
+    );
+    let hint = run_in(&s, &strings(&["preflight", "check", &umbrella]));
+    assert!(
+        hint.stderr.contains("--values-root sub\\u001b[2J"),
+        "{}",
+        hint.stderr
+    );
+    runs.push(hint);
+    for r in &runs {
+        assert_clean("control characters", r, &[]);
+    }
+    // The colour run keeps its own colour sequences and escapes the input's.
+    let colour = &runs[runs.len() - 2];
+    assert!(colour.stdout.contains("\x1b[1;"), "{}", colour.stdout);
+}
+
+#[test]
+fn set_overriding_a_file_value_points_at_the_set_argument_and_never_prints_the_replaced_secret() {
+    // Regression: the finding pointed at the file's line and printed it with the old secret.
+    let s = Scratch::new();
+    let file = s.write("values.yaml", "core:\n  xsrfKey: \"Cnry00fileValue1\"\n");
+    let args = |format: &str| {
+        strings(&[
+            "preflight",
+            "check",
+            &file,
+            "--set",
+            "core.xsrfKey=Cnry00setValue2",
+            "--to",
+            "2.10.2",
+            "-o",
+            format,
+        ])
+    };
+    let text = run_in(&s, &args("text"));
+    assert!(text.stdout.contains("--> --set:1:14"), "{}", text.stdout);
+    let json = run_in(&s, &args("json")).json();
+    let finding = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "xsrf-key-length")
+        .expect("xsrf-key-length")
+        .clone();
+    assert_eq!(finding["location"]["file"], "--set");
+    assert_eq!(finding["location"]["column"], 14);
+    let inspect = run_in(
+        &s,
+        &strings(&[
+            "keys",
+            "inspect",
+            &file,
+            "--set",
+            "core.xsrfKey=Cnry00setValue2",
+        ]),
+    );
+    assert!(
+        inspect.stdout.contains("(--set:1:14)"),
+        "{}",
+        inspect.stdout
+    );
+    for r in [&text, &inspect] {
+        assert_clean(
+            "--set override",
+            r,
+            &["Cnry00fileValue1".into(), "Cnry00setValue2".into()],
+        );
+    }
+}
+
+#[test]
+fn argo_values_as_one_quoted_string_is_masked() {
+    // Regression: the text output printed the `helm.values` line unmasked.
+    let s = Scratch::new();
+    for input in inputs(&s)
+        .into_iter()
+        .filter(|i| i.name.starts_with("Argo values") || i.name == "Argo JSON")
+    {
+        let mut args = strings(&["preflight", "check", "--to", "2.10.2"]);
+        args.extend(input.args.clone());
+        let r = run_in(&s, &args);
+        assert!(
+            r.stdout.contains("<redacted>"),
+            "{}: {}",
+            input.name,
+            r.stdout
+        );
+        assert_clean(input.name, &r, &input.canaries);
+    }
+}
+
+#[test]
+fn unknown_keys_and_diffs_mask_secrets_outside_the_catalogue() {
+    // Regression: `values-key-unknown` showed a `dsn` with `user:PW@`, and diffs showed an
+    // `extraEnvVars` password and a `passphrase:` as context.
+    let s = Scratch::new();
+    let file = s.write(
+        "values.yaml",
+        "core:\n  dsn: postgres://u:Cnry00dsnPass@db/x\n  extraEnvVars:\n  - name: S3_PASSWORD\n    value: Cnry00envPass\n  passphrase: Cnry00phrase\n  secret: abcdefghijklmnop\n",
+    );
+    let check = run_in(
+        &s,
+        &strings(&["preflight", "check", &file, "--to", "2.10.2"]),
+    );
+    assert!(
+        check.stdout.contains("values-key-unknown"),
+        "{}",
+        check.stdout
+    );
+    let reset = run_in(&s, &strings(&["keys", "reset", "--dry-run", &file]));
+    assert!(
+        reset.stdout.contains("name: S3_PASSWORD"),
+        "{}",
+        reset.stdout
+    );
+    for r in [&check, &reset] {
+        assert_clean(
+            "outside the catalogue",
+            r,
+            &[
+                "Cnry00dsnPass".into(),
+                "Cnry00envPass".into(),
+                "Cnry00phrase".into(),
+                "abcdefghijklmnop".into(),
+            ],
+        );
+    }
+}
+
+#[test]
+fn error_paths_never_quote_a_secret() {
+    let s = Scratch::new();
+    let cases = [
+        (
+            "malformed YAML",
+            "secretKey: Cnry00yamlSecret\n  bad: [indent\n",
+        ),
+        ("tab indent", "core:\n\tsecret: Cnry00yamlSecret\n"),
+        (
+            "duplicate key",
+            "harborAdminPassword: Cnry00yamlSecret\nharborAdminPassword: Cnry00yamlSecret\n",
+        ),
+        ("not a map", "- password=Cnry00yamlSecret\n"),
+    ];
+    for (what, text) in cases {
+        let file = s.write("bad.yaml", text);
+        for command in [
+            strings(&["preflight", "check", &file]),
+            strings(&["keys", "inspect", &file]),
+            strings(&["keys", "reset", "--dry-run", &file]),
+            strings(&["preflight", "check", "--secret", &file]),
+        ] {
+            let r = run_in(&s, &command);
+            assert_clean(what, &r, &["Cnry00yamlSecret".into()]);
+        }
+    }
+    for set in [
+        "secretKey=Cnry00yamlSecret,",
+        "a[x]=Cnry00yamlSecret",
+        "password=Cnry00yamlSecret,b",
+    ] {
+        let r = run_in(&s, &strings(&["preflight", "check", "--set", set]));
+        assert_clean(set, &r, &["Cnry00yamlSecret".into()]);
+    }
+    let manifest = s.write(
+        "secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\ndata:\n  secretKey: Cnry00yamlSecret!!\n",
+    );
+    let r = run_in(&s, &strings(&["keys", "inspect", "--secret", &manifest]));
+    assert_clean("bad base64", &r, &["Cnry00yamlSecret".into()]);
+}
+
+/// Kubeconfigs that fail in the ways kube-rs quotes.
+fn bad_kubeconfigs(s: &Scratch) -> Vec<(&'static str, String)> {
+    let user_token = "Cnry00kubeToken";
+    vec![
+        (
+            "malformed",
+            s.write(
+                "kc-malformed.yaml",
+                format!("apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: {user_token}\n   bad: [indent\n"),
+            ),
+        ),
+        (
+            "wrong type",
+            s.write(
+                "kc-type.yaml",
+                format!("apiVersion: v1\nkind: Config\nclusters: \"{user_token}\"\n"),
+            ),
+        ),
+        (
+            "exec plugin",
+            s.write(
+                "kc-exec.yaml",
+                "apiVersion: v1\nkind: Config\nclusters:\n- cluster: {server: \"https://127.0.0.1:1\"}\n  name: c\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: sh\n      args: [\"-c\", \"echo Cnry00execOut; echo Cnry00execErr >&2; exit 3\", \"--token\", \"Cnry00execArg\"]\ncontexts:\n- context: {cluster: c, user: u}\n  name: x\ncurrent-context: x\n",
+            ),
+        ),
+        (
+            "URL password",
+            s.write(
+                "kc-url.yaml",
+                format!("apiVersion: v1\nkind: Config\nclusters:\n- cluster: {{server: \"https://admin:Cnry00urlPass@127.0.0.1:1\"}}\n  name: c\nusers:\n- name: u\n  user:\n    token: {user_token}\ncontexts:\n- context: {{cluster: c, user: u}}\n  name: x\ncurrent-context: x\n"),
+            ),
+        ),
+    ]
+}
+
+fn kube_canaries() -> Vec<String> {
+    [
+        "Cnry00kubeToken",
+        "Cnry00execOut",
+        "Cnry00execErr",
+        "Cnry00execArg",
+        "Cnry00urlPass",
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect()
+}
+
+#[test]
+fn kubeconfig_errors_never_quote_tokens_plugin_args_or_url_passwords() {
+    // Regression: a malformed kubeconfig was quoted with its `token:`, a failing exec plugin's
+    // arguments and stdout were printed, and `https://user:PASSWORD@host` server URLs too.
+    let s = Scratch::new();
+    let backup_dir = s.path().join("no-backup");
+    let backup = backup_dir.to_string_lossy().into_owned();
+    for (what, kubeconfig) in bad_kubeconfigs(&s) {
+        for command in [
+            strings(&["preflight", "check", "--release", "harbor", "-o", "json"]),
+            strings(&["preflight", "check", "--release", "harbor"]),
+            strings(&["keys", "inspect", "--release", "harbor"]),
+            strings(&["keys", "backup", "--release", "harbor", "--out", &backup]),
+            strings(&["diagnose", "--release", "harbor", "-o", "sarif"]),
+            strings(&["clock", "check", "--release", "harbor"]),
+        ] {
+            let mut args = command.clone();
+            args.extend(strings(&["--kubeconfig", &kubeconfig, "-n", NS]));
+            let r = run_in(&s, &args);
+            assert_eq!(r.status, 2, "{what} {command:?}: {}", r.stderr);
+            assert!(r.stderr.starts_with("error: "), "{what}: {}", r.stderr);
+            assert_clean(&format!("{what} {command:?}"), &r, &kube_canaries());
+        }
+    }
+}
+
+#[test]
+fn cluster_unreachable_is_one_line_naming_the_server() {
+    // Regression: "cannot find the Harbor release … name it with `--release`" plus five
+    // `caused by:` lines.
+    let s = Scratch::new();
+    let (_, kubeconfig) = bad_kubeconfigs(&s).remove(3);
+    for command in [
+        strings(&["preflight", "check"]),
+        strings(&["preflight", "check", "--release", "harbor"]),
+        strings(&["keys", "inspect"]),
+    ] {
+        let mut args = command;
+        args.extend(strings(&["--kubeconfig", &kubeconfig]));
+        let r = run_in(&s, &args);
+        assert_eq!(r.status, 2, "{}", r.stderr);
+        let lines: Vec<&str> = r
+            .stderr
+            .lines()
+            .filter(|l| !l.starts_with("note:"))
+            .collect();
+        assert_eq!(lines.len(), 1, "{}", r.stderr);
+        assert!(
+            lines[0].starts_with("error: cannot reach the API server https://127.0.0.1:1 ")
+                && lines[0].ends_with(": connection refused"),
+            "{}",
+            r.stderr
+        );
+        assert_clean("unreachable", &r, &kube_canaries());
+    }
+}
+
+#[test]
+fn no_kubeconfig_has_no_redundant_causes() {
+    // Regression: "environment variable not found" causes under the message.
+    let s = Scratch::new();
+    let r = run_in(&s, &strings(&["keys", "inspect", "--release", "harbor"]));
+    assert_eq!(r.status, 2, "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("no kubeconfig found"), "{}", r.stderr);
+    assert!(!r.stderr.contains("environment variable"), "{}", r.stderr);
+}
+
+/// The cluster commands against the test API server: the live Secrets, the Helm release record
+/// and a backup of them hold the fixtures' secrets, the values the canaries.
+#[test]
+fn cluster_commands_and_backups_show_no_secret() {
+    let (server, s) = standard();
+    let kubeconfig = server.kubeconfig(s.path(), NS);
+    let mut canaries: Vec<String> = secret_values()
+        .iter()
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect();
+    canaries.extend((1..=9).map(canary));
+    let values = s.write("values.yaml", values_text(&canary));
+    let out = s.path().join("backup");
+    let out = out.to_string_lossy().into_owned();
+    let backup = run_with(
+        &kubeconfig,
+        s.path(),
+        &["keys", "backup", "--release", "harbor", "--out", &out],
+    );
+    assert_eq!(backup.status, 0, "{}\n{}", backup.stdout, backup.stderr);
+    assert_clean("keys backup", &backup, &canaries);
+    let bundle = std::fs::read_dir(&out)
+        .expect("backup dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.is_file() || p.is_dir())
+        .expect("a backup");
+    let bundle = bundle.to_string_lossy().into_owned();
+    // Change the live Secrets, so that diff and restore have differences to describe.
+    install(
+        &server,
+        "harbor",
+        &serde_json::json!({"secretKey": canary(10)}),
+        "other-rsa2048.key",
+        "other-rsa2048.crt",
+    );
+    canaries.push(canary(10));
+    let mut runs = vec![
+        (
+            "keys diff",
+            run_with(&kubeconfig, s.path(), &["keys", "diff", &bundle]),
+        ),
+        (
+            "keys restore --dry-run",
+            run_with(
+                &kubeconfig,
+                s.path(),
+                &["keys", "restore", &bundle, "--dry-run"],
+            ),
+        ),
+        (
+            "keys restore --dry-run --policy update",
+            run_with(
+                &kubeconfig,
+                s.path(),
+                &[
+                    "keys",
+                    "restore",
+                    &bundle,
+                    "--dry-run",
+                    "--policy",
+                    "update",
+                ],
+            ),
+        ),
+    ];
+    for format in ["text", "json", "sarif"] {
+        runs.push((
+            "preflight check with the cluster",
+            run_with(
+                &kubeconfig,
+                s.path(),
+                &[
+                    "preflight",
+                    "check",
+                    &values,
+                    "--to",
+                    "2.10.2",
+                    "-o",
+                    format,
+                    "--now",
+                    "2030-01-01T00:00:00Z",
+                ],
+            ),
+        ));
+    }
+    for format in ["text", "json"] {
+        runs.push((
+            "keys inspect with the cluster",
+            run_with(&kubeconfig, s.path(), &["keys", "inspect", "-o", format]),
+        ));
+    }
+    for (what, r) in &runs {
+        assert_clean(what, r, &canaries);
+    }
+    let _ = ApiServer::url;
+}
