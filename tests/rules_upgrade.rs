@@ -675,3 +675,77 @@ fn reuse_values_stale_from_the_release_record() {
     let r = run(&[]);
     assert!(!has(&r, "reuse-values-stale"), "{}", r.stdout);
 }
+
+/// Real Helm: install chart 1.12.4, then `helm upgrade --reuse-values` to 1.14.2 with
+/// `--dry-run=server`: Helm renders the deployed chart's image tags, as the rule says, and
+/// `--reset-then-reuse-values` (the rule's help) renders the target's.
+fn reuse_values_real_helm(major: u32, name: &str) {
+    use support::helm::{manifest_section, yaml_documents, HelmCluster};
+    let Some(cluster) = HelmCluster::start(name, major, &["1.12.4", "1.14.2"]) else {
+        return;
+    };
+    let values = cluster.write(
+        "install.yaml",
+        "expose:\n  ingress:\n    hosts:\n      core: harbor.example.com\nexternalURL: https://harbor.example.com\n",
+    );
+    cluster.deploy("install", "harbor", "1.12.4", &[&values]);
+    let chart = support::helm::chart("1.14.2").expect("checked at start");
+    let chart = chart.to_string_lossy().into_owned();
+    let core_image = |flag: &str| {
+        let run = cluster.helm(&["upgrade", "harbor", &chart, flag, "--dry-run=server"]);
+        let docs = yaml_documents(manifest_section(&run.stdout));
+        (
+            run.status,
+            run.stderr.clone(),
+            docs.iter()
+                .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "harbor-core")
+                .map(|d| d["spec"]["template"]["spec"]["containers"][0]["image"].clone()),
+        )
+    };
+    let tool = cluster.tool(&[
+        "preflight",
+        "check",
+        "-n",
+        NS,
+        "--set",
+        "core.replicas=1",
+        "--reuse-values",
+        "--to",
+        "1.14.2",
+        "--skip-clock",
+        "-o",
+        "json",
+    ]);
+    tool.assert_judged();
+    assert_eq!(
+        tool.findings("reuse-values-stale").len(),
+        1,
+        "{}",
+        tool.stdout
+    );
+    // The upgrade renders, but with the deployed chart's image tags: Harbor does not move.
+    let (status, stderr, image) = core_image("--reuse-values");
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(
+        image,
+        Some(json!("goharbor/harbor-core:v2.8.4")),
+        "{stderr}"
+    );
+    let (status, stderr, image) = core_image("--reset-then-reuse-values");
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(
+        image,
+        Some(json!("goharbor/harbor-core:v2.10.2")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn reuse_values_stale_matches_real_helm_4() {
+    reuse_values_real_helm(4, "reuse_values_stale_matches_real_helm_4");
+}
+
+#[test]
+fn reuse_values_stale_matches_real_helm_3() {
+    reuse_values_real_helm(3, "reuse_values_stale_matches_real_helm_3");
+}

@@ -33,12 +33,13 @@ install) and merges the new flags over them. Every key the target chart added si
 deployed release is missing. A template that reads into a missing map fails the render, as in \
 `nil pointer evaluating interface {}.initialDelaySeconds`; a missing scalar renders empty. The \
 image tags are also the deployed chart's defaults, so the pods keep running the old Harbor \
-even though the chart is new.\n\n\
+even though the chart is new: `helm upgrade --reuse-values` from chart 1.12.4 to 1.14.2 renders \
+`goharbor/harbor-core:v2.8.4`, with Helm 3 and Helm 4 alike.\n\n\
 The missing keys are the target release's `values.yaml` keys that the deployed release's \
 `values.yaml` does not have and that the values do not set, from the embedded table of every \
 release (or the chart given with `--chart`). Offline, give the release's values with \
 `--deployed-values` and the deployed version with `--from`.\n\n\
-**Fix:** use `--reset-then-reuse-values` (Helm 3.14 and later): the target chart's defaults, then \
+**Fix:** use `--reset-then-reuse-values` (Helm 3.14 and later, Helm 4): the target chart's defaults, then \
 the release's values, then the new flags. Or keep the values in a file and pass it with `-f` \
 instead of reusing."
     }
@@ -127,7 +128,7 @@ instead of reusing."
             ));
         }
         out.push(finding.help(
-            "use `--reset-then-reuse-values` (Helm 3.14 and later) instead of `--reuse-values`, or pass the full values file with `-f`",
+            "use `--reset-then-reuse-values` (Helm 3.14 and later, Helm 4) instead of `--reuse-values`, or pass the full values file with `-f`",
         ));
     }
 }
