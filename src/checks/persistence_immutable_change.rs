@@ -270,3 +270,26 @@ fn finding(
         .note(error)
         .help(help)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::claim_prefix;
+    use crate::chart::{known_release, ChartView};
+
+    #[test]
+    fn the_jobservice_claim_moved_under_job_log_in_chart_1_10_0() {
+        let view = |v: &str| ChartView::embedded(known_release(v).expect("known"));
+        assert_eq!(
+            claim_prefix(view("1.9.6"), "jobservice"),
+            "persistence.persistentVolumeClaim.jobservice"
+        );
+        assert_eq!(
+            claim_prefix(view("1.10.0"), "jobservice"),
+            "persistence.persistentVolumeClaim.jobservice.jobLog"
+        );
+        assert_eq!(
+            claim_prefix(view("1.10.0"), "database"),
+            "persistence.persistentVolumeClaim.database"
+        );
+    }
+}

@@ -132,3 +132,24 @@ instead of reusing."
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parent;
+    use crate::chart::{known_release, ChartView};
+
+    #[test]
+    fn keys_new_in_1_14_include_the_existing_secret_knobs() {
+        let source = ChartView::embedded(known_release("1.12.4").expect("known")).expect("view");
+        let target = ChartView::embedded(known_release("1.14.2").expect("known")).expect("view");
+        let new: Vec<String> = target
+            .active_keys()
+            .into_iter()
+            .filter(|k| !source.has(k))
+            .collect();
+        assert!(new.iter().any(|k| k == "core.existingSecret"), "{new:?}");
+        assert!(!new.iter().any(|k| k == "core.replicas"));
+        assert_eq!(parent("core.existingSecret"), Some("core"));
+        assert_eq!(parent("externalURL"), None);
+    }
+}
