@@ -328,10 +328,17 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Renderer::Helm)]
     pub renderer: Renderer,
 
-    /// With a cluster: merge the values given over the release's values, as
-    /// `helm upgrade --reuse-values` does (without it they replace them, as `helm upgrade -f`).
+    /// Merge the values given over the release's values (from the cluster, or
+    /// `--deployed-values`), as `helm upgrade --reuse-values` does (without it they replace
+    /// them, as `helm upgrade -f`).
     #[arg(long = "reuse-values")]
     pub reuse_values: bool,
+
+    /// The deployed release's values, as `helm get values RELEASE -o yaml` prints them
+    /// (repeatable, merged like `-f`): the offline stand-in for the release, compared with the
+    /// new values. With the cluster, the release's own values are used.
+    #[arg(long = "deployed-values", value_name = "FILE")]
+    pub deployed_values: Vec<String>,
 
     /// Exit with status 1 when a finding at or above this severity is reported [default: error,
     /// or the configuration file's `fail-on`].

@@ -223,7 +223,7 @@ fn markdown_is_a_table_with_a_summary() {
     assert!(r.stdout.starts_with("### harbor-upgrade\n"), "{}", r.stdout);
     assert!(
         r.stdout
-            .contains("Upgrade 2.8.4 → 2.10.2: **6 errors**, 6 warnings, 1 info."),
+            .contains("Upgrade 2.8.4 → 2.10.2: **6 errors**, 10 warnings, 1 info."),
         "{}",
         r.stdout
     );

@@ -17,7 +17,8 @@ use super::schema::{KeyState, Presence, ValuesKeys};
 use super::version::{parse_chart_version, Release};
 
 /// Keys whose default is kept in the embedded table because rules depend on it: credentials,
-/// component switches, the database and Redis type, replica counts.
+/// component switches, the database and Redis type, replica counts, and what the upgrade rules
+/// compare (persistence, rollout strategy, TLS, exposure).
 fn default_matters(path: &str) -> bool {
     const PATHS: &[&str] = &[
         "notary.enabled",
@@ -28,9 +29,23 @@ fn default_matters(path: &str) -> bool {
         "redis.type",
         "expose.type",
         "metrics.enabled",
+        // The upgrade rules: migration hook, rollout strategy, persistence, TLS, exposure.
+        "enableMigrateHelmHook",
+        "updateStrategy.type",
+        "persistence.enabled",
+        "persistence.imageChartStorage.type",
+        "expose.tls.enabled",
+        "expose.tls.certSource",
+        "expose.tls.secretName",
+        "expose.ingress.hosts.core",
+        "internalTLS.enabled",
+        "internalTLS.certSource",
+        "externalURL",
+        "jobservice.jobLogger",
     ];
     PATHS.contains(&path)
         || path.ends_with(".replicas")
+        || path.starts_with("persistence.persistentVolumeClaim.")
         || crate::checks::fields::credential_field(path).is_some()
 }
 

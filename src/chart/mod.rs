@@ -9,9 +9,11 @@
 //!   `values.yaml` by the generator in `generate.rs`.
 //! - [`ChartView`]: one chart's keys and defaults, embedded or read with `--chart`.
 //! - `behaviour`: token pair, secrets, `PostgreSQL`, JWT leeway, hops, renames, removed components.
+//! - `defects`: releases with a known defect that breaks an upgrade.
 
 pub mod behaviour;
 mod catalog;
+pub mod defects;
 #[cfg(test)]
 mod generate;
 mod local;

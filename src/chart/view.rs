@@ -61,6 +61,25 @@ impl<'a> ChartView<'a> {
         }
     }
 
+    /// Every key the chart's `values.yaml` sets (not the documented comments), sorted.
+    pub fn active_keys(&self) -> Vec<String> {
+        match self.keys {
+            Keys::Embedded(index) => catalog()
+                .keys_of(index)
+                .into_iter()
+                .filter(|(_, p)| *p == Presence::Active)
+                .map(|(k, _)| k)
+                .collect(),
+            Keys::Local(chart) => chart
+                .keys
+                .keys
+                .iter()
+                .filter(|(_, k)| k.presence == Presence::Active)
+                .map(|(k, _)| k.clone())
+                .collect(),
+        }
+    }
+
     /// `chart 1.14.2`, or `chart 1.20.0 (read from PATH)` for `--chart`.
     pub fn label(&self) -> String {
         match self.keys {

@@ -262,6 +262,10 @@ pub struct Context<'a> {
     core_secret: CoreSecret<'a>,
     /// The chart given with `--chart`: the target's keys and version.
     chart: Option<&'a LocalChart>,
+    /// The deployed release's values (`helm get values`, or `--deployed-values`).
+    deployed: Option<&'a Node>,
+    /// The upgrade reuses the deployed values (`--reuse-values`).
+    reuse_values: bool,
 }
 
 /// Keys the chart writes into `<fullname>-core`; a Secret named `*-core` with one of them is the
@@ -292,6 +296,8 @@ impl<'a> Context<'a> {
             logs: None,
             core_secret: CoreSecret::None,
             chart: None,
+            deployed: None,
+            reuse_values: false,
         };
         ctx.core_secret = ctx.find_core_secret();
         ctx.token_pairs = ctx.collect_token_pairs();
@@ -317,6 +323,25 @@ impl<'a> Context<'a> {
             (None, Some(to)) => ChartView::embedded(to),
             (None, None) => None,
         }
+    }
+
+    /// Adds the deployed release's values, and whether the upgrade reuses them
+    /// (`--reuse-values`).
+    #[must_use]
+    pub fn with_deployed(mut self, deployed: &'a Node, reuse_values: bool) -> Self {
+        self.deployed = Some(deployed);
+        self.reuse_values = reuse_values;
+        self
+    }
+
+    /// The deployed release's values, when known.
+    pub fn deployed(&self) -> Option<&'a Node> {
+        self.deployed
+    }
+
+    /// Whether the upgrade reuses the deployed values (`--reuse-values`).
+    pub fn reuse_values(&self) -> bool {
+        self.reuse_values
     }
 
     /// The chart running now (`--from`), if given.

@@ -8,11 +8,13 @@ mod context;
 pub mod fields;
 
 mod admin_password_ignored;
+mod chart_release_defect;
 mod clock_skew;
 mod database_major_upgrade;
 mod database_password_changed;
 mod default_password;
 mod existing_secret;
+mod external_url_mismatch;
 mod htpasswd_invalid;
 mod jwt_no_leeway;
 mod log_common;
@@ -30,15 +32,20 @@ mod log_token_expired;
 mod log_token_key_unreadable;
 mod log_token_not_yet_valid;
 mod log_token_signature_invalid;
+mod migration_unguarded;
+mod persistence_immutable_change;
 mod placeholder;
 mod rbac_forbidden;
 mod removed_component_data;
+mod reuse_values_stale;
+mod rwo_rolling_update;
 mod secret_key_changed;
 mod secret_key_default;
 mod secret_key_length;
 mod secret_length;
 mod secret_not_string;
 mod secrets_regenerate;
+mod tls_ca_regenerates;
 mod tls_secret;
 mod token_cert_invalid;
 mod token_cert_validity;
@@ -55,6 +62,7 @@ mod token_pair_incomplete;
 mod token_pair_mismatch;
 mod upgrade_path_downgrade;
 mod upgrade_path_skip;
+mod upgrade_values;
 mod values_key_removed;
 mod values_key_unknown;
 mod values_key_unsupported;
@@ -147,6 +155,13 @@ pub static RULES: &[&dyn Rule] = &[
     &database_major_upgrade::DatabaseMajorUpgrade,
     &removed_component_data::RemovedComponentData,
     &jwt_no_leeway::JwtNoLeeway,
+    &migration_unguarded::MigrationUnguarded,
+    &rwo_rolling_update::RwoRollingUpdate,
+    &persistence_immutable_change::PersistenceImmutableChange,
+    &reuse_values_stale::ReuseValuesStale,
+    &chart_release_defect::ChartReleaseDefect,
+    &tls_ca_regenerates::TlsCaRegenerates,
+    &external_url_mismatch::ExternalUrlMismatch,
     &token_key_changed::TokenKeyChanged,
     &clock_skew::ClockSkew,
     &token_key_inconsistent::TokenKeyInconsistent,

@@ -189,6 +189,8 @@ pub struct Gathered {
     pub fullname: String,
     /// The live Secrets as read (managed fields dropped).
     pub live: Vec<Secret>,
+    /// The deployed revision's values (`helm get values`), unless RBAC hid the release.
+    pub deployed_values: Option<Node>,
     /// Denied reads and the connection, for the checks.
     pub facts: ClusterFacts,
 }
@@ -297,6 +299,7 @@ pub async fn gather(
         release,
         fullname,
         live,
+        deployed_values,
         facts,
     })
 }

@@ -10,7 +10,7 @@ use crate::chart::{catalog, known_release, parse_release, read_chart, LocalChart
 use crate::checks::{self, Context, Settings};
 use crate::cli::CheckArgs;
 use crate::report::Style;
-use crate::values::{LoadedDoc, PinnedChart, Sources};
+use crate::values::{merge_into, LoadOptions, LoadedDoc, Node, PinnedChart, Sources, Value};
 
 /// Runs the check and prints the report.
 pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
@@ -36,10 +36,19 @@ pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
     if cluster::wants_cluster(&args.cluster) {
         return run_cluster(args, settings, chart.as_ref(), style);
     }
-    if args.reuse_values {
-        anyhow::bail!("`--reuse-values` merges the values given over the release's: it needs the cluster (`--release`, `-n` or `--kubeconfig`)");
+    if args.reuse_values && args.deployed_values.is_empty() {
+        anyhow::bail!("`--reuse-values` merges the values given over the release's: it needs the cluster (`--release`, `-n` or `--kubeconfig`) or the release's values with `--deployed-values FILE`");
     }
-    let inputs = inputs::load(&args.values)?;
+    let mut inputs = inputs::load(&args.values)?;
+    let deployed = load_deployed(args, &mut inputs)?;
+    if let (Some(deployed), true) = (&deployed, args.reuse_values) {
+        let mut root = deployed.clone();
+        merge_into(
+            &mut root,
+            std::mem::replace(&mut inputs.values.root, Node::synthetic(Value::Null)),
+        );
+        inputs.values.root = root;
+    }
     if args.to.is_none() && chart.is_none() {
         if let Some(to) = pinned_target(&inputs.values.docs, &inputs.sources) {
             settings.to = Some(to);
@@ -54,7 +63,39 @@ pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
     if let Some(chart) = &chart {
         ctx = ctx.with_chart(chart);
     }
+    if let Some(deployed) = &deployed {
+        ctx = ctx.with_deployed(deployed, args.reuse_values);
+    }
     emit_report(checks::run(&ctx), &inputs.sources, &emit(args, style))
+}
+
+/// `--deployed-values`: the release's values, merged like `-f`, their secrets redacted.
+fn load_deployed(args: &CheckArgs, inputs: &mut inputs::Inputs) -> anyhow::Result<Option<Node>> {
+    if args.deployed_values.is_empty() {
+        return Ok(None);
+    }
+    let stdin_elsewhere = args
+        .values
+        .values
+        .iter()
+        .chain(&args.values.values_flag)
+        .chain(&args.values.secrets)
+        .any(|f| f == "-");
+    if stdin_elsewhere && args.deployed_values.iter().any(|f| f == "-") {
+        anyhow::bail!("standard input (`-`) can be read only once");
+    }
+    let options = LoadOptions {
+        files: args.deployed_values.clone(),
+        set: Vec::new(),
+        set_string: Vec::new(),
+        set_file: Vec::new(),
+        values_root: args.values.values_root.clone(),
+    };
+    let mut stdin = std::io::stdin().lock();
+    let deployed = crate::values::load(&options, &mut inputs.sources, &mut stdin)
+        .context("invalid --deployed-values")?;
+    inputs::redact_values(&deployed.root, "", &mut inputs.sources);
+    Ok(Some(deployed.root))
 }
 
 /// With a cluster: the release's values (or the values given), its live Secrets, `--from` the
@@ -112,6 +153,9 @@ fn run_cluster(
     .with_cluster(&gathered.facts);
     if let Some(chart) = chart {
         ctx = ctx.with_chart(chart);
+    }
+    if let Some(deployed) = &gathered.deployed_values {
+        ctx = ctx.with_deployed(deployed, args.reuse_values);
     }
     let report = checks::run(&ctx);
     emit_report(report, &gathered.inputs.sources, &emit(args, style))

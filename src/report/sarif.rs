@@ -14,17 +14,22 @@ const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// The key of the fingerprint in `partialFingerprints`.
 const FINGERPRINT: &str = "harborUpgrade/v1";
 
-/// What identifies a finding across commits: the rule, the file (or object) and the values path
-/// (or, without one, the message), never the line, which moves as the file is edited.
+/// What identifies a finding across commits: the rule, the file, the object, the values path
+/// and the message, never the line or column, which move as the file is edited.
 fn fingerprint(f: &super::Finding, sources: &Sources) -> String {
     use sha2::Digest as _;
     let file = f
         .span
         .map(|s| sources.get(s.source).name.clone())
         .unwrap_or_default();
-    let what = f.values_path.as_deref().unwrap_or(&f.message);
     let mut hash = sha2::Sha256::new();
-    for part in [f.rule, &file, f.object.as_deref().unwrap_or(""), what] {
+    for part in [
+        f.rule,
+        &file,
+        f.object.as_deref().unwrap_or(""),
+        f.values_path.as_deref().unwrap_or(""),
+        &f.message,
+    ] {
         hash.update(part.as_bytes());
         hash.update([0]);
     }
