@@ -632,6 +632,52 @@ mod tests {
         assert!(e.starts_with("core.log:1: "), "{e}");
     }
 
+    // The whole log was kept in memory; now only the matching lines are, and the line numbers
+    // counted while streaming still point into the log.
+    #[test]
+    fn only_matching_lines_are_kept_and_keep_their_numbers() {
+        let mut text = String::new();
+        for i in 0..500 {
+            let _ = writeln!(
+                text,
+                "2024-06-03T08:00:00Z [INFO] [/core/main.go:1]: request {i}"
+            );
+        }
+        text.push_str("2024-06-03T08:00:01Z [ERROR] x, crypto/rsa: verification error Bearer AbCdEfGh12345678\n");
+        let (s, sources) = scan(&text, Filter::default());
+        assert_eq!(s.lines, 501);
+        let h = &s.hits[0];
+        assert_eq!((h.span.line, h.span.column), (501, 33));
+        let kept = &sources.get(h.span.source).text;
+        assert!(kept.len() < 120, "{kept}");
+        assert_eq!(
+            &kept[h.span.start..h.span.end],
+            "crypto/rsa: verification error"
+        );
+        assert_eq!(sources.redactions(h.span.source).len(), 1);
+        assert!(!example(h, &sources).contains("AbCdEfGh12345678"));
+    }
+
+    // With `--tail`, the lines of several streams wait per stream and come out in log order.
+    #[test]
+    fn tail_keeps_the_last_lines_of_each_stream_in_log_order() {
+        let text = "[pod/a/core] 2024-06-03T08:00:00Z token is not valid yet\n\
+                    [pod/b/core] 2024-06-03T08:00:01Z crypto/rsa: verification error\n\
+                    [pod/a/core] 2024-06-03T08:00:02Z ok\n\
+                    [pod/a/core] 2024-06-03T08:00:03Z failed to read private key\n\
+                    [pod/b/core] 2024-06-03T08:00:04Z token is not valid yet\n";
+        let (s, _) = scan(
+            text,
+            Filter {
+                tail: Some(2),
+                ..Filter::default()
+            },
+        );
+        assert_eq!(s.lines, 4);
+        let lines: Vec<usize> = s.hits.iter().map(|h| h.span.line).collect();
+        assert_eq!(lines, [2, 4, 5]);
+    }
+
     #[test]
     fn expiry_classes() {
         assert_eq!(classify_expiry(Some("3s")), ExpiryClass::Seconds);
