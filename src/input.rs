@@ -15,7 +15,8 @@
 //!
 //! Logs are the one input read as a stream: [`LineReader`] hands out one line at a time with a
 //! per-line cap, truncating longer lines instead of growing, and works on standard input as it
-//! arrives.
+//! arrives; [`LineSplitter`] cuts the same lines from chunks pushed to it (a pod log read from
+//! the API).
 //!
 //! Errors ([`Error`]) name the input as the user gave it (or `<stdin>`) and the limit, never
 //! any of its content. This module talks to nothing but the file system and standard input.

@@ -150,7 +150,7 @@ pub struct SourceScanner {
     /// Index into [`LogScan::streams`] of the streams seen so far, with their last time; the
     /// last stream first looked up (consecutive lines nearly always share their stream).
     last_time: Vec<(usize, Option<OffsetDateTime>)>,
-    last_stream: Option<(String, String, usize)>,
+    last_stream: Option<(Option<String>, Option<String>, usize)>,
     /// With `--tail`: the last lines of each stream, by position in `last_time`.
     queues: Vec<VecDeque<Seen>>,
     /// The kept text: each matching line followed by `\n`.
@@ -184,7 +184,7 @@ impl SourceScanner {
             StreamOrigin::Container { .. } => (None, None),
         };
         if let Some((p, c, slot)) = &self.last_stream {
-            if pod.unwrap_or_default() == p && container.unwrap_or_default() == c {
+            if pod == p.as_deref() && container == c.as_deref() {
                 return *slot;
             }
         }
@@ -214,11 +214,7 @@ impl SourceScanner {
             self.queues.push(VecDeque::new());
             self.last_time.len() - 1
         };
-        self.last_stream = Some((
-            pod.unwrap_or_default().to_string(),
-            container.unwrap_or_default().to_string(),
-            slot,
-        ));
+        self.last_stream = Some((pod.map(str::to_string), container.map(str::to_string), slot));
         slot
     }
 
