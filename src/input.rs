@@ -15,7 +15,8 @@
 //!
 //! Logs are the one input read as a stream: [`LineReader`] hands out one line at a time with a
 //! per-line cap, truncating longer lines instead of growing, and works on standard input as it
-//! arrives.
+//! arrives; [`LineSplitter`] cuts the same lines from chunks pushed to it (a pod log read from
+//! the API).
 //!
 //! Errors ([`Error`]) name the input as the user gave it (or `<stdin>`) and the limit, never
 //! any of its content. This module talks to nothing but the file system and standard input.
@@ -559,6 +560,91 @@ impl<R: BufRead> LineReader<R> {
     }
 }
 
+/// The lines of a stream that arrives in chunks (an HTTP body read asynchronously), cut like
+/// [`LineReader`]'s: each chunk is [`fed`](LineSplitter::feed) as it comes, and every line it
+/// completes is handed out at once; [`finish`](LineSplitter::finish) hands out a last line
+/// without a break. Holds at most one line of at most `max_line` bytes.
+pub struct LineSplitter {
+    max: usize,
+    buf: Vec<u8>,
+    len: u64,
+    start: u64,
+    offset: u64,
+    number: u64,
+    last: Option<u8>,
+    open: bool,
+}
+
+impl LineSplitter {
+    /// Lines of at most `max_line` bytes ([`LOG_LINE_LIMIT`] for logs).
+    pub fn new(max_line: usize) -> Self {
+        LineSplitter {
+            max: max_line,
+            buf: Vec::new(),
+            len: 0,
+            start: 0,
+            offset: 0,
+            number: 0,
+            last: None,
+            open: false,
+        }
+    }
+
+    /// Takes the next bytes of the stream; calls `on_line` for each line they end.
+    pub fn feed(&mut self, mut chunk: &[u8], on_line: &mut impl FnMut(&[u8], LineInfo)) {
+        while !chunk.is_empty() {
+            self.open = true;
+            let (piece, used, ended) = match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => (&chunk[..i], i + 1, true),
+                None => (chunk, chunk.len(), false),
+            };
+            let room = self.max.saturating_sub(self.buf.len());
+            self.buf.extend_from_slice(&piece[..piece.len().min(room)]);
+            if let Some(&b) = piece.last() {
+                self.last = Some(b);
+            }
+            self.len += piece.len() as u64;
+            self.offset += used as u64;
+            chunk = &chunk[used..];
+            if ended {
+                self.emit(true, on_line);
+            }
+        }
+    }
+
+    /// Ends the stream: a last line without a break is handed out too.
+    pub fn finish(mut self, on_line: &mut impl FnMut(&[u8], LineInfo)) {
+        if self.open {
+            self.emit(false, on_line);
+        }
+    }
+
+    fn emit(&mut self, ended: bool, on_line: &mut impl FnMut(&[u8], LineInfo)) {
+        // A `\r` before the break is not part of the line.
+        if ended && self.last == Some(b'\r') {
+            if self.buf.len() as u64 == self.len {
+                self.buf.pop();
+            }
+            self.len -= 1;
+        }
+        self.number += 1;
+        on_line(
+            &self.buf,
+            LineInfo {
+                number: self.number,
+                offset: self.start,
+                len: self.len,
+                truncated: self.len > self.buf.len() as u64,
+            },
+        );
+        self.buf.clear();
+        self.len = 0;
+        self.last = None;
+        self.start = self.offset;
+        self.open = false;
+    }
+}
+
 impl LineReader<io::BufReader<File>> {
     /// Streams the lines of a regular file (a directory, FIFO or device is refused as [`open`]
     /// refuses it), without a total size cap: only one line is held at a time.
@@ -757,6 +843,29 @@ mod tests {
         );
         assert!(lines(b"", 10).is_empty());
         assert_eq!(lines(b"\n", 10).len(), 1);
+    }
+
+    // Fed in chunks of every size, the splitter cuts the lines exactly as the reader does.
+    #[test]
+    fn line_splitter_agrees_with_the_reader() {
+        let mut input = b"first line\r\nsecond\n\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', 40));
+        input.extend_from_slice(b"\r\nabc\r\nlast without break");
+        for max in [3, 16, 100] {
+            let want = lines(&input, max);
+            for chunk in 1..input.len() {
+                let mut got = Vec::new();
+                let mut splitter = LineSplitter::new(max);
+                let mut push = |b: &[u8], info: LineInfo| {
+                    got.push((String::from_utf8(b.to_vec()).unwrap(), info));
+                };
+                for piece in input.chunks(chunk) {
+                    splitter.feed(piece, &mut push);
+                }
+                splitter.finish(&mut push);
+                assert_eq!(got, want, "max {max}, chunks of {chunk}");
+            }
+        }
     }
 
     // A line longer than the cap is cut, and the next line starts where it should.

@@ -506,3 +506,159 @@ fn since_that_drops_every_line_says_so() {
     );
     assert!(!r.stderr.contains("left out every line"), "{}", r.stderr);
 }
+
+/// A secret-looking value that no output may show.
+fn secret(i: usize, j: usize) -> String {
+    format!("Zq{i:05}Xy{j:03}SecretValueAbcDef")
+}
+
+#[test]
+// Masking every secret of a matching line counted lines from the start of the file for each
+// secret: a log whose matching lines hold many secrets took quadratic time.
+fn matching_lines_holding_many_secrets_are_all_masked() {
+    let s = common::Scratch::new();
+    let mut log = String::new();
+    for i in 0..2000 {
+        log.push_str("2024-06-03T08:00:00Z [INFO] [/core/main.go:1]: GET /api/v2.0/ping 200\n");
+        log.push_str("2024-06-03T08:00:01Z [ERROR] [/pkg/token/token.go:82]: parse token error, crypto/rsa: verification error");
+        for j in 0..20 {
+            log.push_str(" password=");
+            log.push_str(&secret(i, j));
+        }
+        log.push('\n');
+    }
+    let path = s.write("many-secrets.log", &log);
+    for format in ["json", "text", "sarif"] {
+        let r = run(&["diagnose", "--logs", &path, "-o", format]);
+        assert_eq!(r.status, 1, "{}", r.stderr);
+        for (i, j) in [(0, 0), (0, 19), (1999, 0), (1999, 19), (1000, 7)] {
+            let value = secret(i, j);
+            assert!(!r.stdout.contains(&value), "{format}: {value} shown");
+            assert!(!r.stderr.contains(&value), "{format}: {value} shown");
+        }
+        if format == "json" {
+            let f = one(&r, "log-token-signature-invalid");
+            assert!(notes(&f).contains("2000 matching lines"), "{}", notes(&f));
+            assert_eq!(f["location"]["line"], 2);
+            assert!(r.stderr.contains("looked at 4000 line(s)"), "{}", r.stderr);
+        }
+    }
+}
+
+#[test]
+// Logs were read whole, so a line of any length was held (and scanned) whole; now a line is
+// cut at 64 KiB, still matched on what is kept, and the lines after it keep their numbers.
+fn a_200_kib_line_is_truncated_and_still_matched() {
+    let s = common::Scratch::new();
+    let mut log = String::from("2024-06-03T08:00:00Z [ERROR] [/pkg/token/token.go:82]: parse token error, crypto/rsa: verification error ");
+    log.push_str(&"x".repeat(200 * 1024));
+    // Past the cap: neither matched nor shown.
+    log.push_str(" token is not valid yet password=PastTheCapSecretValue1\n");
+    log.push_str("2024-06-03T08:00:01Z [INFO] [/core/main.go:1]: ok\n");
+    log.push_str("2024-06-03T08:00:02Z [ERROR] [/pkg/token/token.go:82]: parse token error, crypto/rsa: verification error\n");
+    let path = s.write("long-line.log", &log);
+    let r = run(&["diagnose", "--logs", &path, "-o", "json"]);
+    assert_eq!(r.status, 1, "{}", r.stderr);
+    assert_eq!(
+        r.rules(),
+        vec!["log-token-signature-invalid"],
+        "{}",
+        r.stdout
+    );
+    let f = one(&r, "log-token-signature-invalid");
+    assert_eq!(f["location"]["line"], 1);
+    assert!(notes(&f).contains("2 matching lines"), "{}", notes(&f));
+    assert!(
+        notes(&f).contains(&format!("{path}:3: ")),
+        "the last line keeps its number: {}",
+        notes(&f)
+    );
+    assert!(
+        r.stderr
+            .contains("1 line(s) longer than 64 KiB were cut to their first 64 KiB"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains("PastTheCapSecretValue1"));
+    // The text report shows the cut line, not the 200 KiB one.
+    let r = run(&["diagnose", "--logs", &path]);
+    assert_eq!(r.status, 1, "{}", r.stderr);
+    assert!(
+        r.stdout.len() < 2 * 64 * 1024 + 8 * 1024,
+        "{}",
+        r.stdout.len()
+    );
+    assert!(r.stdout.contains(&format!("{path}:1:")), "{}", r.stdout);
+}
+
+#[test]
+// Standard input was read to its end before any line was looked at; it is now read line by
+// line as it comes, from a writer that keeps the pipe open between its writes.
+fn standard_input_from_a_pipe_that_stays_open_is_read_as_it_comes() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_harbor-upgrade"))
+        .args(["diagnose", "--logs", "-", "-o", "json"])
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"2024-06-03T08:00:00Z [ERROR] [/pkg/token/token.go:82]: parse token error, crypto/rsa: verification error\n")
+        .expect("write");
+    stdin.flush().expect("flush");
+    // The pipe stays open while the writer is busy elsewhere; half a line is in it meanwhile.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    stdin
+        .write_all(
+            b"2024-06-03T08:00:01Z [ERROR] [/pkg/token/token.go:66]: parse token error, token is ",
+        )
+        .expect("write");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    stdin.write_all(b"not valid yet\n").expect("write");
+    drop(stdin);
+    let out = child.wait_with_output().expect("wait");
+    let r = common::Run {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_eq!(r.status, 1, "{}", r.stderr);
+    let f = one(&r, "log-token-not-yet-valid");
+    assert_eq!(f["location"]["file"], "<stdin>");
+    assert_eq!(f["location"]["line"], 2);
+    assert_eq!(
+        one(&r, "log-token-signature-invalid")["location"]["line"],
+        1
+    );
+    assert!(r.stderr.contains("looked at 2 line(s)"), "{}", r.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+// A FIFO given to `--logs` blocked the run forever waiting for a writer.
+fn a_fifo_given_as_log_file_is_refused() {
+    let s = common::Scratch::new();
+    let fifo = s.path().join("core.log");
+    match std::process::Command::new("mkfifo").arg(&fifo).status() {
+        Ok(st) if st.success() => {}
+        _ => {
+            common::skip("a_fifo_given_as_log_file_is_refused: `mkfifo` is not available");
+            return;
+        }
+    }
+    let name = fifo.to_string_lossy().into_owned();
+    let r = run(&["diagnose", "--logs", &name]);
+    assert_eq!(r.status, 2, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains("is a FIFO (named pipe), not a log file: give a regular file, or `-` for standard input"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.matches("error:").count(), 1, "{}", r.stderr);
+}

@@ -312,3 +312,39 @@ fn logs_files_and_cluster_flags_exclude_each_other() {
     assert_eq!(r.status, 2);
     assert!(r.stderr.contains("not both"), "{}", r.stderr);
 }
+
+#[test]
+// Pod logs were read whole into memory; they are now split as they arrive, a line longer than
+// 64 KiB is cut, and the lines after it keep their numbers.
+fn pod_logs_are_streamed_and_long_lines_cut() {
+    let (server, s) = release_with_logs();
+    {
+        let mut st = server.state();
+        let cut = harbor_line(
+            30,
+            "ERROR",
+            &format!(
+                "parse token error, token is not valid yet {}",
+                "y".repeat(200 * 1024)
+            ),
+        );
+        let lines = [
+            cut,
+            harbor_line(29, "INFO", "ping"),
+            harbor_line(28, "ERROR", "parse token error, token is not valid yet"),
+        ]
+        .concat();
+        st.put_log(NS, "harbor-core-bbb", "core", false, &lines);
+    }
+    let r = diagnose(&server, &s, &[]);
+    assert_eq!(r.status, 1, "{}", r.stderr);
+    let f = &r.findings("log-token-not-yet-valid")[0];
+    assert_eq!(f["location"]["line"], 1);
+    assert!(notes(f).contains("2 matching lines"), "{}", notes(f));
+    assert!(notes(f).contains("/log/core:3: "), "{}", notes(f));
+    assert!(
+        r.stderr.contains("1 line(s) longer than 64 KiB were cut"),
+        "{}",
+        r.stderr
+    );
+}

@@ -11,7 +11,8 @@ use super::{cluster, emit_report, Outcome};
 use crate::checks::{self, ClusterFacts, Context, DeniedRead, Settings};
 use crate::cli::{DiagnoseArgs, Renderer};
 use crate::diagnose::duration::parse_go_duration;
-use crate::diagnose::{Filter, LogScan, StreamOrigin};
+use crate::diagnose::{Filter, LogScan, SourceScanner, StreamOrigin};
+use crate::input::{LineReader, Size, LOG_LINE_LIMIT, STDIN_NAME};
 use crate::kube::{self, Cluster, LogBounds};
 use crate::report::Style;
 use crate::values::{Node, SourceOrigin, Sources, Value};
@@ -61,6 +62,7 @@ pub fn run(args: &DiagnoseArgs, style: Style) -> anyhow::Result<Outcome> {
             scan.lines,
             args.logs.len()
         );
+        note_truncated(&scan);
         if let (Some(text), Some(newest)) = (&args.since, scan.newest_before_since) {
             if scan.lines == 0 {
                 eprintln!(
@@ -91,6 +93,18 @@ pub fn run(args: &DiagnoseArgs, style: Style) -> anyhow::Result<Outcome> {
     emit_report(report, &sources, &how)
 }
 
+/// Says how many lines were longer than the line cap: only their first bytes were matched.
+fn note_truncated(scan: &LogScan) {
+    if scan.truncated > 0 {
+        eprintln!(
+            "note: {} line(s) longer than {} were cut to their first {} for matching and display",
+            scan.truncated,
+            Size(LOG_LINE_LIMIT as u64),
+            Size(LOG_LINE_LIMIT as u64)
+        );
+    }
+}
+
 /// `--since` in whole seconds (at least one, as the API wants).
 fn parse_since(text: &str) -> anyhow::Result<i64> {
     let seconds = parse_go_duration(text.trim())
@@ -103,6 +117,8 @@ fn parse_since(text: &str) -> anyhow::Result<i64> {
     Ok(seconds.ceil().max(1.0) as i64)
 }
 
+/// Streams each file (or standard input, as it arrives) through the scan: one line in memory
+/// at a time, whatever the size of the log.
 fn read_files(
     files: &[String],
     filter: Filter,
@@ -110,32 +126,23 @@ fn read_files(
     scan: &mut LogScan,
 ) -> anyhow::Result<()> {
     for file in files {
-        let (name, bytes, origin) = if file == "-" {
-            let mut bytes = Vec::new();
-            let mut stdin = crate::input::Limited::new(
-                std::io::stdin().lock(),
-                crate::input::STDIN_NAME,
-                crate::input::Kind::LogFile,
-            );
-            std::io::Read::read_to_end(&mut stdin, &mut bytes)
-                .map_err(|e| {
-                    crate::input::carried(e).map_or_else(anyhow::Error::from, anyhow::Error::from)
-                })
-                .context("cannot read the logs from standard input")?;
-            ("<stdin>".to_string(), bytes, SourceOrigin::Stdin)
-        } else {
-            let bytes = crate::input::read_bytes(
-                std::path::Path::new(file),
-                file,
-                crate::input::Kind::LogFile,
+        if file == "-" {
+            let stdin = std::io::stdin();
+            let mut reader = LineReader::new(stdin.lock(), LOG_LINE_LIMIT);
+            scan.scan_reader(
+                sources,
+                STDIN_NAME,
+                SourceOrigin::Stdin,
+                &mut reader,
+                filter,
             )
-            .with_context(|| format!("cannot read log file `{file}`"))?;
-            (file.clone(), bytes, SourceOrigin::LogFile)
-        };
-        // Logs may hold stray binary bytes; they cannot hide a signature, so replace them.
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let id = sources.add(name, text, origin);
-        scan.scan(sources, id, &StreamOrigin::File, filter);
+            .context("cannot read the logs from standard input")?;
+        } else {
+            let mut reader = LineReader::open(std::path::Path::new(file), file, LOG_LINE_LIMIT)
+                .with_context(|| format!("cannot read log file `{file}`"))?;
+            scan.scan_reader(sources, file, SourceOrigin::LogFile, &mut reader, filter)
+                .with_context(|| format!("cannot read log file `{file}`"))?;
+        }
     }
     Ok(())
 }
@@ -189,6 +196,7 @@ async fn read_cluster(
         "note: looked at {} line(s) from {containers} container log(s) of release `{release}` in namespace `{}` at {}",
         scan.lines, cluster.namespace, cluster.server
     );
+    note_truncated(scan);
     if let (Some(text), 0, true) = (&args.since, scan.lines, containers > 0) {
         eprintln!("note: no log line of the last `--since {text}`: the API server left out every older line; widen `--since` or leave it out");
     }
@@ -231,19 +239,27 @@ async fn read_pod(
                 cluster.namespace,
                 if previous { "/previous" } else { "" }
             );
-            match kube::pod_log(cluster, &name, container, previous, bounds).await {
-                Ok(text) => {
-                    let id = sources.add(address, text, SourceOrigin::Cluster);
-                    scan.scan(
-                        sources,
-                        id,
-                        &StreamOrigin::Container {
-                            pod: name.clone(),
-                            container: container.clone(),
-                            previous,
-                        },
-                        Filter::default(),
-                    );
+            let mut scanner = SourceScanner::new(
+                &StreamOrigin::Container {
+                    pod: name.clone(),
+                    container: container.clone(),
+                    previous,
+                },
+                Filter::default(),
+            );
+            let streamed = kube::pod_log_lines(
+                cluster,
+                &name,
+                container,
+                previous,
+                bounds,
+                LOG_LINE_LIMIT,
+                |line, info| scanner.line(scan, line, info),
+            )
+            .await;
+            match streamed {
+                Ok(()) => {
+                    scanner.finish(scan, sources, &address, SourceOrigin::Cluster);
                     read += 1;
                 }
                 Err(e) if e.forbidden().is_some() => {

@@ -13,14 +13,16 @@ pub mod line;
 pub mod secrets;
 pub mod signatures;
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::fmt::Write as _;
+use std::io::BufRead;
 
 use time::OffsetDateTime;
 
+use crate::input::{LineInfo, LineReader, LOG_LINE_LIMIT};
 use crate::report::mask::MaskedLine;
 use crate::report::{Finding, Origin, Severity};
-use crate::values::{SourceId, Sources, Span};
+use crate::values::{SourceId, SourceOrigin, Sources, Span};
 
 pub use signatures::{Kind, Signature, SIGNATURES};
 
@@ -111,14 +113,237 @@ pub struct LogScan {
     pub before_since: usize,
     /// The newest time of a line `--since` left out.
     pub newest_before_since: Option<OffsetDateTime>,
+    /// Lines looked at that were longer than [`LOG_LINE_LIMIT`] and were cut to it.
+    pub truncated: usize,
 }
 
-struct LineRecord {
-    start: usize,
-    end: usize,
+/// A line that `--since` and `--tail` may still leave out: whether it is older than `--since`,
+/// its time, and what it matched.
+struct Seen {
     number: usize,
     stream: usize,
     time: Option<OffsetDateTime>,
+    truncated: bool,
+    hit: Option<PendingHit>,
+}
+
+/// A hit whose line is held until it is kept: its text (at most [`LOG_LINE_LIMIT`] bytes) and
+/// the line-relative ranges of the match and of its secrets.
+struct PendingHit {
+    signature: &'static Signature,
+    text: String,
+    range: std::ops::Range<usize>,
+    column: usize,
+    detail: Option<String>,
+}
+
+/// The scan of one source, fed one line at a time (by [`LogScan::scan_reader`] from a file or
+/// standard input, by the command from a pod log stream), then [`SourceScanner::finish`]ed.
+///
+/// Memory does not grow with the source: a line is looked at and dropped, unless it shows a
+/// signature; then its text (cut at [`LOG_LINE_LIMIT`]) is kept for the report, with its secret
+/// ranges marked. With `--tail N` the last `N` lines of each stream wait in a queue until the end
+/// tells which are the last. Line numbers are counted as the lines go by.
+pub struct SourceScanner {
+    origin: StreamOrigin,
+    filter: Filter,
+    /// Index into [`LogScan::streams`] of the streams seen so far, with their last time; the
+    /// last stream first looked up (consecutive lines nearly always share their stream).
+    last_time: Vec<(usize, Option<OffsetDateTime>)>,
+    last_stream: Option<(Option<String>, Option<String>, usize)>,
+    /// With `--tail`: the last lines of each stream, by position in `last_time`.
+    queues: Vec<VecDeque<Seen>>,
+    /// The kept text: each matching line followed by `\n`.
+    kept: String,
+    hits: Vec<Hit>,
+    secrets: Vec<(std::ops::Range<usize>, usize)>,
+}
+
+/// Stands for the source until it is added to [`Sources`] at the end of its scan.
+const PENDING_SOURCE: SourceId = SourceId(usize::MAX);
+
+impl SourceScanner {
+    /// A scan of lines from `origin`, with `filter` applied to each line.
+    pub fn new(origin: &StreamOrigin, filter: Filter) -> Self {
+        SourceScanner {
+            origin: origin.clone(),
+            filter,
+            last_time: Vec::new(),
+            last_stream: None,
+            queues: Vec::new(),
+            kept: String::new(),
+            hits: Vec::new(),
+            secrets: Vec::new(),
+        }
+    }
+
+    /// The position in `last_time` of the stream of a line.
+    fn stream_slot(&mut self, scan: &mut LogScan, head: &line::LineHead<'_>) -> usize {
+        let (pod, container) = match &self.origin {
+            StreamOrigin::File => (head.pod, head.container),
+            StreamOrigin::Container { .. } => (None, None),
+        };
+        if let Some((p, c, slot)) = &self.last_stream {
+            if pod == p.as_deref() && container == c.as_deref() {
+                return *slot;
+            }
+        }
+        let stream = match &self.origin {
+            StreamOrigin::File => Stream {
+                source: PENDING_SOURCE,
+                pod: pod.map(str::to_string),
+                container: container.map(str::to_string),
+                previous: false,
+            },
+            StreamOrigin::Container {
+                pod,
+                container,
+                previous,
+            } => Stream {
+                source: PENDING_SOURCE,
+                pod: Some(pod.clone()),
+                container: Some(container.clone()),
+                previous: *previous,
+            },
+        };
+        let index = scan.stream_index(stream);
+        let slot = if let Some(slot) = self.last_time.iter().position(|(i, _)| *i == index) {
+            slot
+        } else {
+            self.last_time.push((index, None));
+            self.queues.push(VecDeque::new());
+            self.last_time.len() - 1
+        };
+        self.last_stream = Some((pod.map(str::to_string), container.map(str::to_string), slot));
+        slot
+    }
+
+    /// Looks at one line (`bytes`, without its line break, at most the line cap).
+    pub fn line(&mut self, scan: &mut LogScan, bytes: &[u8], info: LineInfo) {
+        // Logs may hold stray binary bytes; they cannot hide a signature, so replace them.
+        let line = String::from_utf8_lossy(bytes);
+        if line.trim().is_empty() {
+            return;
+        }
+        let head = line::parse_head(&line);
+        let slot = self.stream_slot(scan, &head);
+        // A line without a time (the second line of a two-line message) inherits the time of
+        // the line before it in the same stream.
+        let time = head.time.or(self.last_time[slot].1);
+        if head.time.is_some() {
+            self.last_time[slot].1 = head.time;
+        }
+        let older = matches!((self.filter.since, time), (Some(since), Some(t)) if t < since);
+        let hit = if older {
+            None
+        } else {
+            signatures::match_line(&line).map(|(signature, range)| PendingHit {
+                signature,
+                column: line[..range.start].chars().count() + 1,
+                detail: signatures::detail(signature.kind, &line[range.end..]),
+                text: line.clone().into_owned(),
+                range,
+            })
+        };
+        let seen = Seen {
+            number: usize::try_from(info.number).unwrap_or(usize::MAX),
+            stream: self.last_time[slot].0,
+            time,
+            truncated: info.truncated,
+            hit,
+        };
+        match self.filter.tail {
+            Some(tail) => {
+                let queue = &mut self.queues[slot];
+                if queue.len() == tail {
+                    queue.pop_front();
+                }
+                if tail > 0 {
+                    queue.push_back(seen);
+                }
+            }
+            None => self.keep(scan, seen),
+        }
+    }
+
+    /// Counts a line that `--tail` keeps, and keeps its hit.
+    fn keep(&mut self, scan: &mut LogScan, seen: Seen) {
+        if let (Some(since), Some(t)) = (self.filter.since, seen.time) {
+            if t < since {
+                scan.before_since += 1;
+                scan.newest_before_since = scan.newest_before_since.max(Some(t));
+                return;
+            }
+        }
+        scan.lines += 1;
+        scan.truncated += usize::from(seen.truncated);
+        let Some(hit) = seen.hit else {
+            return;
+        };
+        let start = self.kept.len();
+        self.kept.push_str(&hit.text);
+        self.kept.push('\n');
+        for secret in secrets::secret_ranges(&hit.text) {
+            self.secrets
+                .push((start + secret.start..start + secret.end, seen.number));
+        }
+        self.hits.push(Hit {
+            signature: hit.signature,
+            stream: seen.stream,
+            span: Span {
+                source: PENDING_SOURCE,
+                start: start + hit.range.start,
+                end: start + hit.range.end,
+                line: seen.number,
+                column: hit.column,
+            },
+            line: start..start + hit.text.len(),
+            time: seen.time,
+            detail: hit.detail,
+        });
+    }
+
+    /// Ends the scan: applies `--tail`, adds the kept lines to `sources` as the source `name`
+    /// (its text is the matching lines only; spans carry the lines' numbers in the log) with
+    /// their secret ranges redacted, and hands the hits to `scan`.
+    pub fn finish(
+        mut self,
+        scan: &mut LogScan,
+        sources: &mut Sources,
+        name: &str,
+        source_origin: SourceOrigin,
+    ) -> SourceId {
+        if self.filter.tail.is_some() {
+            let mut waiting: Vec<Seen> = std::mem::take(&mut self.queues)
+                .into_iter()
+                .flatten()
+                .collect();
+            waiting.sort_by_key(|s| s.number);
+            for seen in waiting {
+                self.keep(scan, seen);
+            }
+        }
+        let id = sources.add(name, std::mem::take(&mut self.kept), source_origin);
+        for (range, number) in self.secrets {
+            sources.redact(Span {
+                source: id,
+                start: range.start,
+                end: range.end,
+                line: number,
+                column: 1,
+            });
+        }
+        for stream in &mut scan.streams {
+            if stream.source == PENDING_SOURCE {
+                stream.source = id;
+            }
+        }
+        for mut hit in self.hits {
+            hit.span.source = id;
+            scan.hits.push(hit);
+        }
+        id
+    }
 }
 
 impl LogScan {
@@ -135,109 +360,42 @@ impl LogScan {
         self.streams.len() - 1
     }
 
-    /// Scans the source `id` and marks the secret-looking ranges of every matching line.
-    pub fn scan(
+    /// Scans a whole text held in memory (tests and benchmarks; the commands stream with
+    /// [`LogScan::scan_reader`]). Returns the id of the source added for it.
+    pub fn scan_text(
         &mut self,
         sources: &mut Sources,
-        id: SourceId,
+        name: &str,
+        text: &str,
         origin: &StreamOrigin,
         filter: Filter,
-    ) {
-        let text = sources.get(id).text.clone();
-        let mut records = Vec::new();
-        let mut last_time: BTreeMap<usize, OffsetDateTime> = BTreeMap::new();
-        let mut start = 0;
-        for (index, raw) in text.split_inclusive('\n').enumerate() {
-            let end = start + raw.trim_end_matches(['\n', '\r']).len();
-            let line = &text[start..end];
-            let head = line::parse_head(line);
-            let stream = match origin {
-                StreamOrigin::File => Stream {
-                    source: id,
-                    pod: head.pod.map(str::to_string),
-                    container: head.container.map(str::to_string),
-                    previous: false,
-                },
-                StreamOrigin::Container {
-                    pod,
-                    container,
-                    previous,
-                } => Stream {
-                    source: id,
-                    pod: Some(pod.clone()),
-                    container: Some(container.clone()),
-                    previous: *previous,
-                },
-            };
-            let stream = self.stream_index(stream);
-            // A line without a time (the second line of a two-line message) inherits the
-            // time of the line before it in the same stream.
-            let time = head.time.or_else(|| last_time.get(&stream).copied());
-            if let Some(t) = head.time {
-                last_time.insert(stream, t);
-            }
-            if !line.trim().is_empty() {
-                records.push(LineRecord {
-                    start,
-                    end,
-                    number: index + 1,
-                    stream,
-                    time,
-                });
-            }
-            start += raw.len();
+    ) -> SourceId {
+        let mut reader = LineReader::new(text.as_bytes(), LOG_LINE_LIMIT);
+        let mut scanner = SourceScanner::new(origin, filter);
+        let mut buf = Vec::new();
+        // Reading from memory cannot fail.
+        while let Ok(Some(info)) = reader.next_line(&mut buf) {
+            scanner.line(self, &buf, info);
         }
-        let mut remaining: BTreeMap<usize, usize> = BTreeMap::new();
-        for r in &records {
-            *remaining.entry(r.stream).or_default() += 1;
+        scanner.finish(self, sources, name, SourceOrigin::LogFile)
+    }
+
+    /// Streams the lines of `reader` (a file, standard input) through a [`SourceScanner`]:
+    /// one line in memory at a time, cut at [`LOG_LINE_LIMIT`] bytes.
+    pub fn scan_reader(
+        &mut self,
+        sources: &mut Sources,
+        name: &str,
+        source_origin: SourceOrigin,
+        reader: &mut LineReader<impl BufRead>,
+        filter: Filter,
+    ) -> std::io::Result<SourceId> {
+        let mut scanner = SourceScanner::new(&StreamOrigin::File, filter);
+        let mut buf = Vec::new();
+        while let Some(info) = reader.next_line(&mut buf)? {
+            scanner.line(self, &buf, info);
         }
-        for r in records {
-            let left = remaining.get_mut(&r.stream).map_or(0, |n| {
-                *n -= 1;
-                *n
-            });
-            if filter.tail.is_some_and(|tail| left >= tail) {
-                continue;
-            }
-            if let (Some(since), Some(t)) = (filter.since, r.time) {
-                if t < since {
-                    self.before_since += 1;
-                    self.newest_before_since = self.newest_before_since.max(Some(t));
-                    continue;
-                }
-            }
-            self.lines += 1;
-            let line = &text[r.start..r.end];
-            let Some((signature, range)) = signatures::match_line(line) else {
-                continue;
-            };
-            let column = line[..range.start].chars().count() + 1;
-            let detail = signatures::detail(signature.kind, &line[range.end..]);
-            for secret in secrets::secret_ranges(line) {
-                let (l, c) = sources.line_col(id, r.start + secret.start);
-                sources.redact(Span {
-                    source: id,
-                    start: r.start + secret.start,
-                    end: r.start + secret.end,
-                    line: l,
-                    column: c,
-                });
-            }
-            self.hits.push(Hit {
-                signature,
-                stream: r.stream,
-                span: Span {
-                    source: id,
-                    start: r.start + range.start,
-                    end: r.start + range.end,
-                    line: r.number,
-                    column,
-                },
-                line: r.start..r.end,
-                time: r.time,
-                detail,
-            });
-        }
+        Ok(scanner.finish(self, sources, name, source_origin))
     }
 
     /// The hits of one rule, in input order.
@@ -402,13 +560,11 @@ pub fn classify_expiry(detail: Option<&str>) -> ExpiryClass {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::values::SourceOrigin;
 
     fn scan(text: &str, filter: Filter) -> (LogScan, Sources) {
         let mut sources = Sources::new();
-        let id = sources.add("core.log", text, SourceOrigin::LogFile);
         let mut scan = LogScan::new();
-        scan.scan(&mut sources, id, &StreamOrigin::File, filter);
+        scan.scan_text(&mut sources, "core.log", text, &StreamOrigin::File, filter);
         (scan, sources)
     }
 
@@ -470,6 +626,52 @@ mod tests {
         let e = example(&s.hits[0], &sources);
         assert!(!e.contains("sh0rtKeyValue"), "{e}");
         assert!(e.starts_with("core.log:1: "), "{e}");
+    }
+
+    // The whole log was kept in memory; now only the matching lines are, and the line numbers
+    // counted while streaming still point into the log.
+    #[test]
+    fn only_matching_lines_are_kept_and_keep_their_numbers() {
+        let mut text = String::new();
+        for i in 0..500 {
+            let _ = writeln!(
+                text,
+                "2024-06-03T08:00:00Z [INFO] [/core/main.go:1]: request {i}"
+            );
+        }
+        text.push_str("2024-06-03T08:00:01Z [ERROR] x, crypto/rsa: verification error Bearer AbCdEfGh12345678\n");
+        let (s, sources) = scan(&text, Filter::default());
+        assert_eq!(s.lines, 501);
+        let h = &s.hits[0];
+        assert_eq!((h.span.line, h.span.column), (501, 33));
+        let kept = &sources.get(h.span.source).text;
+        assert!(kept.len() < 120, "{kept}");
+        assert_eq!(
+            &kept[h.span.start..h.span.end],
+            "crypto/rsa: verification error"
+        );
+        assert_eq!(sources.redactions(h.span.source).len(), 1);
+        assert!(!example(h, &sources).contains("AbCdEfGh12345678"));
+    }
+
+    // With `--tail`, the lines of several streams wait per stream and come out in log order.
+    #[test]
+    fn tail_keeps_the_last_lines_of_each_stream_in_log_order() {
+        let text = "[pod/a/core] 2024-06-03T08:00:00Z token is not valid yet\n\
+                    [pod/b/core] 2024-06-03T08:00:01Z crypto/rsa: verification error\n\
+                    [pod/a/core] 2024-06-03T08:00:02Z ok\n\
+                    [pod/a/core] 2024-06-03T08:00:03Z failed to read private key\n\
+                    [pod/b/core] 2024-06-03T08:00:04Z token is not valid yet\n";
+        let (s, _) = scan(
+            text,
+            Filter {
+                tail: Some(2),
+                ..Filter::default()
+            },
+        );
+        assert_eq!(s.lines, 4);
+        let lines: Vec<usize> = s.hits.iter().map(|h| h.span.line).collect();
+        assert_eq!(lines, [2, 4, 5]);
     }
 
     #[test]

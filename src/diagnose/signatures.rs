@@ -6,6 +6,13 @@
 //! Order matters: a line is attributed to the first signature that matches it, so the more
 //! specific wording comes first (`token signature is invalid: crypto/rsa: …` before
 //! `crypto/rsa: …`, `crypto/aes: invalid key size` before `decrypt password failed`).
+//!
+//! A line is first run through one Aho-Corasick automaton of every needle; only the few lines
+//! it flags are attributed by walking the table in order.
+
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 /// What a signature means; rules branch on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -365,8 +372,25 @@ pub static SIGNATURES: &[Signature] = &[
     },
 ];
 
+/// Every needle of the table in one automaton: one pass over a line tells whether any
+/// signature can match, so the lines that show none (nearly all of them) cost one scan.
+static PREFILTER: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
+    let needles = SIGNATURES.iter().flat_map(|s| s.needles.iter().copied());
+    AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(needles)
+        .ok()
+});
+
 /// The first signature that `line` shows, with the byte range of the matched text.
 pub fn match_line(line: &str) -> Option<(&'static Signature, std::ops::Range<usize>)> {
+    // Without the automaton (it cannot fail to build from these needles) every line takes the
+    // exact path below, which alone decides the result.
+    if let Some(prefilter) = PREFILTER.as_ref() {
+        if !prefilter.is_match(line) {
+            return None;
+        }
+    }
     SIGNATURES.iter().find_map(|sig| {
         if sig.also.is_some_and(|also| !line.contains(also)) {
             return None;
@@ -464,6 +488,21 @@ mod tests {
             ),
             Some(Kind::HtpasswdFailure)
         );
+    }
+
+    // The automaton only skips lines: every needle, anywhere in a line, still matches.
+    #[test]
+    fn prefilter_lets_every_needle_through() {
+        for sig in SIGNATURES {
+            for needle in sig.needles {
+                let line = match sig.also {
+                    Some(also) => format!("x {needle} y {also}"),
+                    None => format!("x {needle} y"),
+                };
+                assert!(match_line(&line).is_some(), "{needle}");
+            }
+        }
+        assert!(match_line("2024-06-03T08:00:00Z [INFO] [/core/main.go:1]: ping").is_none());
     }
 
     #[test]

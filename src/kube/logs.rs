@@ -1,12 +1,16 @@
 //! Pods of a release and their container logs, bounded: the pod log API with `tailLines`,
-//! `sinceSeconds` and `limitBytes`, so that a chatty pod cannot make a run slow or huge.
+//! `sinceSeconds` and `limitBytes`, so that a chatty pod cannot make a run slow or huge. Logs are
+//! read as a stream and handed out line by line as they arrive, one line in memory at a time.
 
 use ::kube::api::LogParams;
 use ::kube::Api;
 use k8s_openapi::api::core::v1::Pod;
 
+use futures_util::io::AsyncBufReadExt as _;
+
 use super::client::Cluster;
 use super::error::Error;
+use crate::input::{LineInfo, LineSplitter};
 
 /// Bounds of one log read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,14 +25,18 @@ pub struct LogBounds {
 
 /// One container's log, each line prefixed with the kubelet's RFC 3339 timestamp
 /// (`timestamps=true`); `previous` reads the terminated instance of a restarted container.
-/// Bytes that are not UTF-8 (a line cut by `limitBytes`) are replaced, not an error.
-pub async fn pod_log(
+/// Each line (cut at `max_line` bytes, as [`LineSplitter`] cuts it) goes to `on_line` as soon as
+/// it has arrived; the log is never held whole. `--request-timeout` bounds the whole read.
+#[allow(clippy::too_many_arguments)]
+pub async fn pod_log_lines(
     c: &Cluster,
     pod: &str,
     container: &str,
     previous: bool,
     bounds: LogBounds,
-) -> Result<String, Error> {
+    max_line: usize,
+    mut on_line: impl FnMut(&[u8], LineInfo),
+) -> Result<(), Error> {
     let request = c.request("get", "pods/log", Some(pod), None);
     let api: Api<Pod> = Api::namespaced(c.client.clone(), &c.namespace);
     let params = LogParams {
@@ -41,12 +49,20 @@ pub async fn pod_log(
         ..LogParams::default()
     };
     let read = async {
-        match api.logs(pod, &params).await {
-            Err(::kube::Error::FromUtf8(e)) => {
-                Ok(String::from_utf8_lossy(&e.into_bytes()).into_owned())
+        let stream = api.log_stream(pod, &params).await?;
+        let mut stream = Box::pin(stream);
+        let mut splitter = LineSplitter::new(max_line);
+        loop {
+            let chunk = stream.fill_buf().await.map_err(::kube::Error::ReadEvents)?;
+            if chunk.is_empty() {
+                break;
             }
-            other => other,
+            let used = chunk.len();
+            splitter.feed(chunk, &mut on_line);
+            stream.consume_unpin(used);
         }
+        splitter.finish(&mut on_line);
+        Ok(())
     };
     c.call(request, read).await
 }

@@ -30,7 +30,7 @@ pub use error::{Error, Request};
 pub use exec::{exec, exec_targets, now_ns, ExecOutput, PodInfo};
 pub use helm::{decode_release, decode_release_config_map, HelmRelease, ReleaseError, Storage};
 pub use lease::{watch_renewals, Renewal, NODE_LEASE_NAMESPACE};
-pub use logs::{pod_log, LogBounds};
+pub use logs::{pod_log_lines, LogBounds};
 pub use pods::list_pods;
 pub use read::{
     create_secret, detect_releases, get_secret, list_config_maps, list_deployments,
