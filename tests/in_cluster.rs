@@ -155,6 +155,22 @@ fn run_in_pod(
     }
 }
 
+/// The service-account files a pod of namespace `harbor` gets (token, CA, namespace), and an
+/// empty home folder.
+fn service_account(
+    server: &ApiServer,
+    scratch: &Scratch,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let account = scratch.path().join("serviceaccount");
+    std::fs::create_dir_all(&account).unwrap();
+    std::fs::write(account.join("token"), support::TOKEN).unwrap();
+    std::fs::write(account.join("ca.crt"), &server.ca_pem).unwrap();
+    std::fs::write(account.join("namespace"), support::harbor::NS).unwrap();
+    let home = scratch.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    (account, home)
+}
+
 #[test]
 fn in_cluster_job_reads_the_release_with_only_the_deploy_role() {
     let Some(flags) = unshare_flags() else {
@@ -166,13 +182,7 @@ fn in_cluster_job_reads_the_release_with_only_the_deploy_role() {
     server.forbid("create", "pods/exec", None);
     server.forbid("list", "leases", None);
     server.forbid("watch", "leases", None);
-    let account = scratch.path().join("serviceaccount");
-    std::fs::create_dir_all(&account).unwrap();
-    std::fs::write(account.join("token"), support::TOKEN).unwrap();
-    std::fs::write(account.join("ca.crt"), &server.ca_pem).unwrap();
-    std::fs::write(account.join("namespace"), support::harbor::NS).unwrap();
-    let home = scratch.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
+    let (account, home) = service_account(&server, &scratch);
 
     // The Job's command line (deploy/job.yaml), with the namespace the downward API gives.
     let r = run_in_pod(
@@ -222,13 +232,7 @@ fn in_cluster_namespace_file_is_the_default_namespace() {
         return;
     };
     let (server, scratch) = support::harbor::standard();
-    let account = scratch.path().join("serviceaccount");
-    std::fs::create_dir_all(&account).unwrap();
-    std::fs::write(account.join("token"), support::TOKEN).unwrap();
-    std::fs::write(account.join("ca.crt"), &server.ca_pem).unwrap();
-    std::fs::write(account.join("namespace"), support::harbor::NS).unwrap();
-    let home = scratch.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
+    let (account, home) = service_account(&server, &scratch);
     // `--release` alone: the namespace comes from the service account's namespace file.
     let r = run_in_pod(
         flags,
