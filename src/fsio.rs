@@ -104,7 +104,7 @@ pub fn remove_stale_temps(dir: &Path, wanted: &dyn Fn(&str) -> bool) -> Vec<Path
             std::fs::remove_file(&path)
         };
         if gone.is_ok() {
-            eprintln!(
+            crate::note!(
                 "note: removed {}, left by an interrupted run (process {pid})",
                 path.display()
             );

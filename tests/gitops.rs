@@ -118,3 +118,17 @@ fn plain_values_keep_the_newest_release_as_target() {
     assert_eq!(to, newest());
     assert!(!stderr.contains("pinned"), "{stderr}");
 }
+
+#[test]
+fn notes_on_stderr_escape_control_characters_of_inputs() {
+    let s = Scratch::new();
+    // A file name with a terminal escape in it, quoted by the note that names the pin.
+    let file = s.write("hr\u{1b}[2J\u{7}.yaml", flux("1.13.1"));
+    let (_, stderr) = target(&file, &[]);
+    assert!(stderr.contains("the version pinned in"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{7}'),
+        "{stderr:?}"
+    );
+    assert!(stderr.contains("hr\\u001b[2J\\u0007.yaml"), "{stderr}");
+}

@@ -100,14 +100,14 @@ async fn measure(
         Ok(Some(r)) => {
             let known = known_release(&r.chart_version).ok();
             if known.is_none() {
-                eprintln!("note: the deployed chart {} is not one this tool knows: judging with the limits of Harbor before 2.11", r.chart_version);
+                crate::note!("note: the deployed chart {} is not one this tool knows: judging with the limits of Harbor before 2.11", r.chart_version);
             }
             known
         }
         Ok(None) => {
             let why = cluster::sql_driver_error()
                 .unwrap_or_else(|| cluster::no_release_record(&release, &cluster.namespace));
-            eprintln!("note: {why}: judging with the limits of Harbor before 2.11");
+            crate::note!("note: {why}: judging with the limits of Harbor before 2.11");
             None
         }
         Err(e) if e.forbidden().is_some() => {
@@ -137,7 +137,7 @@ async fn measure(
         .map(|p| p.node.as_str())
         .filter(|n| !n.is_empty())
         .collect();
-    eprintln!(
+    crate::note!(
         "note: reading the clocks of {} node(s) that run release `{release}` in namespace `{}`, {} sample(s) each",
         nodes.len(),
         cluster.namespace,
@@ -145,7 +145,7 @@ async fn measure(
     );
     let clock = measure_clocks(&cluster, &pods, args.samples, LEASE_WAIT, &mut facts).await;
     if let Some(fallback) = &clock.fallback {
-        eprintln!("note: {fallback}");
+        crate::note!("note: {fallback}");
     }
     facts.clock = Some(clock);
     Ok((facts, from))

@@ -285,7 +285,7 @@ pub async fn probe(
             .filter(|n| !n.is_empty())
             .collect::<std::collections::BTreeSet<_>>()
             .len();
-        eprintln!("note: reading the clocks of {nodes} node(s) that run release `{release}` (skip with `--skip-clock`)");
+        crate::note!("note: reading the clocks of {nodes} node(s) that run release `{release}` (skip with `--skip-clock`)");
         facts.clock =
             Some(measure_clocks(cluster, &pods, DEFAULT_SAMPLES, LEASE_WAIT, facts).await);
     }

@@ -149,7 +149,7 @@ pub(crate) fn resolve(
     let (mut choice, file_fail_on) = match find(args)? {
         Some(path) => {
             let (choice, fail_on) = read(&path)?;
-            eprintln!("note: rule choices from {}", path.display());
+            crate::note!("note: rule choices from {}", path.display());
             (choice, fail_on)
         }
         None => (

@@ -57,7 +57,7 @@ pub fn run(args: &DiagnoseArgs, style: Style) -> anyhow::Result<Outcome> {
             tail: args.tail.filter(|t| *t > 0).map(|t| t as usize),
         };
         read_files(&args.logs, filter, &mut sources, &mut scan)?;
-        eprintln!(
+        crate::note!(
             "note: looked at {} line(s) of {} file(s)",
             scan.lines,
             args.logs.len()
@@ -65,7 +65,7 @@ pub fn run(args: &DiagnoseArgs, style: Style) -> anyhow::Result<Outcome> {
         note_truncated(&scan);
         if let (Some(text), Some(newest)) = (&args.since, scan.newest_before_since) {
             if scan.lines == 0 {
-                eprintln!(
+                crate::note!(
                     "note: `--since {text}` left out every line: all {} are older (the newest is from {}); widen `--since` or leave it out",
                     scan.before_since,
                     newest
@@ -96,7 +96,7 @@ pub fn run(args: &DiagnoseArgs, style: Style) -> anyhow::Result<Outcome> {
 /// Says how many lines were longer than the line cap: only their first bytes were matched.
 fn note_truncated(scan: &LogScan) {
     if scan.truncated > 0 {
-        eprintln!(
+        crate::note!(
             "note: {} line(s) longer than {} were cut to their first {} for matching and display",
             scan.truncated,
             Size(LOG_LINE_LIMIT as u64),
@@ -183,7 +183,7 @@ async fn read_cluster(
             Err(e) => return Err(e.into()),
         };
         if pods.is_empty() {
-            eprintln!(
+            crate::note!(
                 "note: no {component} pod of release `{release}` (label selector `{selector}`)"
             );
         }
@@ -192,13 +192,13 @@ async fn read_cluster(
             containers += read_pod(&cluster, pod, bounds, sources, scan, &mut facts).await?;
         }
     }
-    eprintln!(
+    crate::note!(
         "note: looked at {} line(s) from {containers} container log(s) of release `{release}` in namespace `{}` at {}",
         scan.lines, cluster.namespace, cluster.server
     );
     note_truncated(scan);
     if let (Some(text), 0, true) = (&args.since, scan.lines, containers > 0) {
-        eprintln!("note: no log line of the last `--since {text}`: the API server left out every older line; widen `--since` or leave it out");
+        crate::note!("note: no log line of the last `--since {text}`: the API server left out every older line; widen `--since` or leave it out");
     }
     Ok(facts)
 }
@@ -282,7 +282,7 @@ async fn read_pod(
                     }
                     | kube::Error::NotFound { message, .. },
                 ) => {
-                    eprintln!("note: no log for {address}: {message}");
+                    crate::note!("note: no log for {address}: {message}");
                 }
                 Err(e) => return Err(e.into()),
             }

@@ -77,7 +77,7 @@ pub fn load_any(args: &ValuesArgs) -> anyhow::Result<Inputs> {
     redact_values(&values.root, "", &mut sources);
     if args.values_root.is_none() {
         if let Some(hint) = umbrella_hint(&values.root) {
-            eprintln!("warning: {}", crate::redact::escape(&hint));
+            crate::note!("warning: {}", crate::redact::escape(&hint));
         }
     }
     Ok(Inputs {

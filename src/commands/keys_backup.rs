@@ -63,13 +63,13 @@ pub fn run(args: &BackupArgs) -> anyhow::Result<Outcome> {
         backup::write_private_file(&out, &sealed)?;
     } else {
         backup::write_private_dir(&out, &files)?;
-        eprintln!(
+        crate::note!(
             "warning: the backup is not encrypted: {} holds every credential in clear; pass `--recipient` or `--passphrase-file` to encrypt it",
             out.display()
         );
     }
     if in_git_work_tree(&out) {
-        eprintln!(
+        crate::note!(
             "warning: {} is inside a git work tree; never commit it",
             out.display()
         );
@@ -197,14 +197,14 @@ fn in_git_work_tree(path: &Path) -> bool {
 
 fn from_cluster(args: &BackupArgs) -> anyhow::Result<(Vec<Item>, Json, SourceInfo)> {
     if inputs::gives_values(&args.values) {
-        eprintln!("note: with a cluster the release's own values are backed up; the values files given are not");
+        crate::note!("note: with a cluster the release's own values are backed up; the values files given are not");
     }
     let g = cluster::runtime()?.block_on(cluster::gather(
         &args.cluster,
         &args.values,
         ValuesMode::Upgrade,
     ))?;
-    eprintln!("note: {}", cluster::describe(&g));
+    crate::note!("note: {}", cluster::describe(&g));
     if let Some(denied) = g.facts.denied.first() {
         anyhow::bail!(
             "the backup would be incomplete: not allowed to `{}` `{}{}` in namespace `{}`; grant it (see docs/rbac.md)",

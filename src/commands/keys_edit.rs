@@ -200,7 +200,7 @@ pub fn replace_values_file(
         }
     })?;
     if links > 1 {
-        eprintln!(
+        crate::note!(
             "warning: {} had {links} hard links: only this name holds the new content; the others keep the old one",
             file.shown
         );

@@ -58,16 +58,16 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<Outcome> {
                 anyhow!(e).context(format!("cannot write {}", out.display()))
             }
         })?;
-        eprintln!(
+        crate::note!(
                 "wrote {} (mode 0600): Secret `{}` of type kubernetes.io/tls with a new RSA {}-bit token key and certificate",
                 out.display(),
                 args.secret_name,
                 args.bits
             );
-        eprintln!("{next}");
+        crate::note!("{next}");
     } else {
-        eprintln!("hint: the manifest holds a private key; prefer `--out FILE` (written with mode 0600) to keep it out of terminals, scrollback and logs");
-        eprintln!("{next}");
+        crate::note!("hint: the manifest holds a private key; prefer `--out FILE` (written with mode 0600) to keep it out of terminals, scrollback and logs");
+        crate::note!("{next}");
         print(&manifest)?;
     }
     Ok(Outcome::Clean)

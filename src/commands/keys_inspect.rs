@@ -30,7 +30,7 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<Outcome> {
             &args.values,
             ValuesMode::Reuse,
         ))?;
-        eprintln!("note: {}", cluster::describe(&gathered));
+        crate::note!("note: {}", cluster::describe(&gathered));
         (gathered.inputs, Some(gathered.fullname))
     } else {
         (inputs::load(&args.values)?, None)

@@ -76,7 +76,7 @@ pub fn run(args: &ResetArgs) -> anyhow::Result<Outcome> {
         warnings,
     } = plan;
     for w in &warnings {
-        eprintln!("warning: {w}");
+        crate::note!("warning: {w}");
     }
     if changes.is_empty() {
         let mut out = format!(

@@ -160,7 +160,7 @@ fn target(args: &RollbackArgs, recorded: &str, shown: &str) -> anyhow::Result<Pa
             .zip(std::fs::canonicalize(recorded_path).ok())
             .is_some_and(|(a, b)| a == b);
         if !same {
-            eprintln!(
+            crate::note!(
                 "note: {shown} was written for `{quoted}`; restoring into {} as `--values` says",
                 values.display()
             );

@@ -46,7 +46,7 @@ pub fn run(args: &RotateArgs) -> anyhow::Result<Outcome> {
             .and_then(|n| n.as_str())
             .filter(|s| !s.is_empty())
         {
-            eprintln!(
+            crate::note!(
                 "warning: `core.secretName` is set (Secret `{name}`): the chart reads the token pair from that Secret and ignores `core.tokenKey`/`core.tokenCert`; use `harbor-upgrade keys generate --secret-name {name}` to renew the Secret instead"
             );
         }

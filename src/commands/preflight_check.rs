@@ -115,7 +115,7 @@ fn run_cluster(
     let step = crate::progress::Step::spinner("reading the release from the cluster");
     let mut gathered = runtime.block_on(cluster::gather(&args.cluster, &args.values, mode))?;
     drop(step);
-    eprintln!("note: {}", cluster::describe(&gathered));
+    crate::note!("note: {}", cluster::describe(&gathered));
     runtime.block_on(clock_measure::probe(
         &gathered.cluster,
         &gathered.release_name,
@@ -128,7 +128,7 @@ fn run_cluster(
         }
     }
     if inputs::gives_values(&args.values) && !args.reuse_values && gathered.release.is_some() {
-        eprintln!("note: the values given replace the release's values, as `helm upgrade -f` does; pass `--reuse-values` if the upgrade uses it");
+        crate::note!("note: the values given replace the release's values, as `helm upgrade -f` does; pass `--reuse-values` if the upgrade uses it");
     }
     if settings.from.is_none() {
         if let Some(release) = &gathered.release {
@@ -215,14 +215,14 @@ fn pinned_target(docs: &[LoadedDoc], sources: &Sources) -> Option<Release> {
             .iter()
             .map(|p| format!("`{}` ({})", p.version, place(p)))
             .collect();
-        eprintln!(
+        crate::note!(
             "note: the inputs pin different chart versions ({}); pass `--to` to say which one the upgrade goes to",
             all.join(", ")
         );
         return None;
     }
     if let Some(repo) = first.repo.as_deref().filter(|r| !r.contains("goharbor")) {
-        eprintln!(
+        crate::note!(
             "note: {} installs a chart named harbor from {repo}, not goharbor/harbor: its version `{}` is not used as the target; pass `--to`",
             place(first),
             first.version
@@ -230,7 +230,7 @@ fn pinned_target(docs: &[LoadedDoc], sources: &Sources) -> Option<Release> {
         return None;
     }
     if let Ok(release) = known_release(&first.version) {
-        eprintln!(
+        crate::note!(
             "note: the upgrade goes to chart {} (Harbor {}), the version pinned in {}; `--to` overrides it",
             release.chart,
             release.harbor,
@@ -238,7 +238,7 @@ fn pinned_target(docs: &[LoadedDoc], sources: &Sources) -> Option<Release> {
         );
         return Some(release);
     }
-    eprintln!(
+    crate::note!(
         "note: `{}` in {} is not a goharbor/harbor chart release this tool knows (an exact version such as 1.14.2): the target is the newest known release unless `--to` says otherwise",
         first.version,
         place(first)

@@ -103,6 +103,22 @@ pub fn clean_message(text: &str) -> String {
         .join("\n")
 }
 
+/// Writes one line on stderr through the same gate as errors ([`clean_message`]): notes and
+/// warnings quote inputs too (file names, keys, Secret names, log text).
+pub fn print_stderr(text: &str) {
+    use std::io::Write as _;
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{}", clean_message(text));
+}
+
+/// `eprintln!` through [`print_stderr`]: every note and warning of the commands uses it.
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {
+        $crate::redact::print_stderr(&format!($($arg)*))
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
