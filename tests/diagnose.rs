@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{run, run_stdin, testdata, Run};
+use common::{run, run_stdin, testdata, Run, Scratch};
 use serde_json::Value;
 
 fn diagnose(fixture: &str, extra: &[&str]) -> Run {
@@ -406,7 +406,8 @@ fn text_output_points_at_the_first_occurrence() {
 }
 
 /// The table's texts are the ones the research collected from Harbor's sources and from real
-/// reports (skipped when that research is not at hand).
+/// reports, or are quoted with their reports in `docs/diagnose.md` (skipped when the research
+/// is not at hand).
 #[test]
 fn signature_texts_come_from_the_research() {
     let dir = common::root().join("../shared/research");
@@ -417,7 +418,13 @@ fn signature_texts_come_from_the_research() {
         common::skip(&format!("{} is absent", dir.display()));
         return;
     };
-    let corpus = format!("{facts}\n{reports}");
+    let documented =
+        std::fs::read_to_string(common::root().join("docs/diagnose.md")).expect("docs/diagnose.md");
+    let cited = documented
+        .split("## Signatures from user reports")
+        .nth(1)
+        .unwrap_or_default();
+    let corpus = format!("{facts}\n{reports}\n{cited}");
     for sig in harbor_upgrade::diagnose::SIGNATURES {
         let needle = sig.needles[0];
         assert!(
@@ -661,4 +668,54 @@ fn a_fifo_given_as_log_file_is_refused() {
         r.stderr
     );
     assert_eq!(r.stderr.matches("error:").count(), 1, "{}", r.stderr);
+}
+
+#[test]
+fn a_dirty_schema_migration_is_reported_with_the_recovery() {
+    let s = Scratch::new();
+    // core's lines of harbor#14191, as `kubectl logs` prints them.
+    let log = s.write(
+        "core.log",
+        "2021-02-05T10:00:00Z [INFO] [/common/dao/pgsql.go:127]: Upgrading schema for pgsql ...\n\
+         2021-02-05T10:00:01Z [ERROR] [/common/dao/pgsql.go:132]: Failed to upgrade schema, error: \"Dirty database version 50. Fix and force version.\"\n\
+         2021-02-05T10:00:01Z [FATAL] [/core/main.go:188]: failed to migrate: Dirty database version 50. Fix and force version.\n",
+    );
+    let r = run(&["diagnose", "--logs", &log, "-o", "json"]);
+    assert_eq!(r.status, 1, "{}", r.stderr);
+    let found = r.findings("log-migration-dirty");
+    assert_eq!(found.len(), 1, "{}", r.stdout);
+    assert!(found[0]["help"]
+        .as_str()
+        .unwrap()
+        .contains("schema_migrations"));
+    // An ordinary migration line is not a failure.
+    let fine = s.write(
+        "fine.log",
+        "2021-02-05T10:00:00Z [INFO] [/common/dao/pgsql.go:127]: Upgrading schema for pgsql ...\n",
+    );
+    let r = run(&["diagnose", "--logs", &fine, "-o", "json"]);
+    assert!(r.findings("log-migration-dirty").is_empty());
+}
+
+#[test]
+fn the_internal_database_failing_its_postgresql_upgrade_is_reported() {
+    let s = Scratch::new();
+    for line in [
+        "initdb: error: program \"postgres\" is needed by initdb but was not found in the same directory as \"/usr/bin/initdb\"",
+        "initdb: error: directory \"/var/lib/postgresql/data/pgdata\" exists but is not empty",
+        "popen failure: Cannot allocate memory",
+        "2024-06-01 10:00:00.000 UTC [1] FATAL:  data directory \"/var/lib/postgresql/data/pgdata\" has group or world access",
+        "2024-06-01 10:00:00.000 UTC [1] FATAL:  database files are incompatible with server",
+    ] {
+        let log = s.write("db.log", format!("{line}\n"));
+        let r = run(&["diagnose", "--logs", &log, "-o", "json"]);
+        assert_eq!(r.status, 1, "{line}: {}", r.stderr);
+        assert_eq!(r.findings("log-database-upgrade-failed").len(), 1, "{line}: {}", r.stdout);
+    }
+    let log = s.write(
+        "db.log",
+        "2024-06-01 10:00:00.000 UTC [1] LOG:  database system is ready to accept connections\n",
+    );
+    let r = run(&["diagnose", "--logs", &log, "-o", "json"]);
+    assert!(r.findings("log-database-upgrade-failed").is_empty());
 }

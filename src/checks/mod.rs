@@ -20,7 +20,9 @@ mod jwt_no_leeway;
 mod log_common;
 mod log_csrf_key;
 mod log_database_password;
+mod log_database_upgrade_failed;
 mod log_internal_secret_mismatch;
+mod log_migration_dirty;
 mod log_oidc_cli_secret_mismatch;
 mod log_oidc_session_lost;
 mod log_registry_credentials;
@@ -182,6 +184,8 @@ pub static RULES: &[&dyn Rule] = &[
     &log_registry_credentials::LogRegistryCredentials,
     &log_registry_http_secret::LogRegistryHttpSecret,
     &log_database_password::LogDatabasePassword,
+    &log_migration_dirty::LogMigrationDirty,
+    &log_database_upgrade_failed::LogDatabaseUpgradeFailed,
     &placeholder::Placeholder,
 ];
 

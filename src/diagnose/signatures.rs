@@ -89,6 +89,10 @@ pub enum Kind {
     DatabasePassword,
     /// core / migration: `failed to initialize database`.
     DatabaseInit,
+    /// golang-migrate `Dirty database version N. Fix and force version.` (core's schema migration).
+    MigrationDirty,
+    /// The internal database's PostgreSQL major upgrade or `initdb` failing at startup.
+    DatabaseUpgrade,
 }
 
 /// One text to look for.
@@ -369,6 +373,26 @@ pub static SIGNATURES: &[Signature] = &[
         needles: &["failed to initialize database"],
         also: None,
         wording: "core and the migration Job at startup, every Harbor 2.x",
+    },
+    Signature {
+        rule: "log-migration-dirty",
+        kind: Kind::MigrationDirty,
+        needles: &["Dirty database version"],
+        also: Some("Fix and force version"),
+        wording: "core (golang-migrate) at startup, every Harbor 2.x: a schema migration stopped half-way",
+    },
+    Signature {
+        rule: "log-database-upgrade-failed",
+        kind: Kind::DatabaseUpgrade,
+        needles: &[
+            "initdb: error: program \"postgres\" is needed",
+            "initdb: error: directory",
+            "popen failure: Cannot allocate memory",
+            "has group or world access",
+            "database files are incompatible with server",
+        ],
+        also: None,
+        wording: "the internal database pod (harbor-db) at startup, when it upgrades PostgreSQL 13 → 14 → 15 in place or initialises its data directory",
     },
 ];
 
