@@ -26,7 +26,7 @@ fn every_release_defaults_have_no_values_key_finding() {
     let dir = root().join("../shared/harbor-helm");
     let Ok(entries) = std::fs::read_dir(&dir) else {
         common::skip(&format!(
-            "{} is absent (the chart releases are not beside this clone)",
+            "every_release_defaults_have_no_values_key_finding: {} is absent (the chart releases are not beside this clone)",
             dir.display()
         ));
         return;

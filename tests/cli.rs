@@ -552,7 +552,7 @@ fn every_real_world_values_file_loads() {
     let dir = common::root().join("../shared/real-world-values");
     let Ok(entries) = std::fs::read_dir(&dir) else {
         common::skip(&format!(
-            "{} is absent (the shared research folder is not beside this clone)",
+            "every_real_world_values_file_loads: {} is absent (the shared research folder is not beside this clone)",
             dir.display()
         ));
         return;

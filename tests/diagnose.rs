@@ -415,7 +415,10 @@ fn signature_texts_come_from_the_research() {
         std::fs::read_to_string(dir.join("harbor-facts.md")),
         std::fs::read_to_string(dir.join("user-reports.md")),
     ) else {
-        common::skip(&format!("{} is absent", dir.display()));
+        common::skip(&format!(
+            "signature_texts_come_from_the_research: {} is absent",
+            dir.display()
+        ));
         return;
     };
     let documented =

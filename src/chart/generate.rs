@@ -157,7 +157,7 @@ fn read_releases() -> Option<Vec<(Release, ValuesKeys)>> {
 fn chart_table_is_derived_from_every_release() {
     let Some(releases) = read_releases() else {
         crate::test_skip(&format!(
-            "{} is absent, so the embedded chart table cannot be compared with the charts",
+            "chart_table_is_derived_from_every_release: {} is absent, so the embedded chart table cannot be compared with the charts",
             charts_dir().display()
         ));
         return;
@@ -195,7 +195,10 @@ fn chart_table_is_derived_from_every_release() {
 #[test]
 fn commented_keys_the_templates_read_are_found() {
     let Some(releases) = read_releases() else {
-        crate::test_skip(&format!("{} is absent", charts_dir().display()));
+        crate::test_skip(&format!(
+            "commented_keys_the_templates_read_are_found: {} is absent",
+            charts_dir().display()
+        ));
         return;
     };
     let all: Vec<Release> = releases.iter().map(|(r, _)| *r).collect();
