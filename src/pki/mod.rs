@@ -13,6 +13,7 @@ mod key;
 
 pub use cert::{chains_to, format_unix, parse_certificates, CertChain, CertInfo, Validity};
 pub use error::Error;
+pub(crate) use fingerprint::hex_lower;
 pub use fingerprint::{fingerprint, sha256_hex};
 pub use generate::{
     generate_token_pair, GenerateError, TokenPair, TokenPairSpec, MAX_BITS, MIN_BITS,

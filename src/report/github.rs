@@ -5,12 +5,12 @@
 use std::fmt::Write as _;
 
 use super::json::location;
-use super::{visible, Report, Severity};
+use super::{Report, Severity};
 use crate::values::{SourceOrigin, Sources};
 
 /// Escapes the message part of a workflow command.
 fn data(text: &str) -> String {
-    visible(text)
+    crate::redact::escape(text)
         .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")

@@ -6,12 +6,12 @@ use std::fmt::Write as _;
 use quick_xml::escape::escape;
 
 use super::json::location;
-use super::{fails, visible, Finding, Report, Severity};
+use super::{fails, Finding, Report, Severity};
 use crate::values::Sources;
 
 /// XML-escaped text with control characters made visible (XML 1.0 forbids most of them).
 fn xml(text: &str) -> String {
-    escape(visible(text).as_str()).into_owned()
+    escape(&*crate::redact::escape(text)).into_owned()
 }
 
 fn describe(f: &Finding, sources: &Sources) -> String {

@@ -3,12 +3,12 @@
 use std::fmt::Write as _;
 
 use super::json::location;
-use super::{visible, Report, Severity};
+use super::{Report, Severity};
 use crate::values::Sources;
 
 /// Makes text safe inside a table cell: no pipes, no raw HTML, no line breaks.
 fn cell(text: &str) -> String {
-    visible(text)
+    crate::redact::escape(text)
         .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -240,12 +240,6 @@ pub fn fails(finding: &Finding, threshold: Option<Severity>) -> bool {
     threshold.is_some_and(|t| finding.severity >= t)
 }
 
-/// Text from a finding or an input with its control characters escaped (`\u001b`), as every
-/// renderer writes it: [`crate::redact::escape`].
-pub fn visible(text: &str) -> String {
-    crate::redact::escape(text).into_owned()
-}
-
 /// Where a rule is documented, as written into JSON and SARIF.
 pub fn docs_anchor(rule: &str) -> String {
     format!("docs/rules.md#{rule}")

@@ -33,11 +33,7 @@ fn fingerprint(f: &super::Finding, sources: &Sources) -> String {
         hash.update(part.as_bytes());
         hash.update([0]);
     }
-    let digest = hash.finalize();
-    digest[..16].iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    crate::pki::hex_lower(&hash.finalize()[..16])
 }
 
 fn level(severity: Severity) -> &'static str {
