@@ -12,6 +12,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod diagnose;
+pub mod duration;
 pub mod fsio;
 pub mod input;
 pub mod kube;

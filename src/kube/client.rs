@@ -7,6 +7,7 @@ use std::time::Duration;
 use ::kube::config::{KubeConfigOptions, Kubeconfig};
 
 use super::error::{Error, Request, Scrubbed};
+use crate::duration::GoDuration;
 
 /// The cluster flags, as given.
 #[derive(Debug, Clone, Default)]
@@ -100,7 +101,8 @@ impl Cluster {
 }
 
 /// Parses `--request-timeout` as kubectl does: `0` means no limit, a bare number is seconds,
-/// otherwise a Go duration such as `500ms`, `10s`, `1m30s`, `1h`.
+/// otherwise a Go duration such as `500ms`, `10s`, `1m30s`, `1h` ([`crate::duration`]);
+/// a negative one is refused.
 pub fn parse_request_timeout(text: &str) -> Result<Option<Duration>, String> {
     let bad = || {
         format!("invalid --request-timeout `{text}`: expected seconds or a duration such as `10s`, `1m`, `500ms`")
@@ -109,33 +111,8 @@ pub fn parse_request_timeout(text: &str) -> Result<Option<Duration>, String> {
     if let Ok(seconds) = text.parse::<u64>() {
         return Ok((seconds > 0).then(|| Duration::from_secs(seconds)));
     }
-    let mut total = Duration::ZERO;
-    let mut rest = text;
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
-        if digits == 0 {
-            return Err(bad());
-        }
-        let number: f64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let seconds = match &rest[..unit_len] {
-            "ms" => number / 1000.0,
-            "s" => number,
-            "m" => number * 60.0,
-            "h" => number * 3600.0,
-            _ => return Err(bad()),
-        };
-        total += Duration::try_from_secs_f64(seconds).map_err(|_| bad())?;
-        rest = &rest[unit_len..];
-    }
+    let parsed: GoDuration = text.parse().map_err(|_| bad())?;
+    let total = parsed.to_std().ok_or_else(bad)?;
     Ok((!total.is_zero()).then_some(total))
 }
 
@@ -275,7 +252,12 @@ mod tests {
             parse_request_timeout("1h"),
             Ok(Some(Duration::from_secs(3600)))
         );
-        for bad in ["", "s", "10x", "-1s", "1.2.3s"] {
+        assert_eq!(
+            parse_request_timeout("1.5h"),
+            Ok(Some(Duration::from_secs(5400)))
+        );
+        assert_eq!(parse_request_timeout("0s"), Ok(None));
+        for bad in ["", "s", "10x", "-1s", "1.2.3s", "1d", "-"] {
             assert!(parse_request_timeout(bad).is_err(), "{bad}");
         }
     }

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::duration::GoDuration;
+
 /// One API request, as messages name it: `get secrets/harbor-core in namespace harbor`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
@@ -344,18 +346,10 @@ fn reason(e: &::kube::Error) -> String {
     }
 }
 
-/// `1.5s`, `2m`, `300ms`.
+/// `1.5s`, `2m`, `300ms`: the Go duration of `d`, without trailing zero units
+/// ([`GoDuration::short`]), so that it reads like the `--request-timeout` the user gave.
 pub(crate) fn format_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms.is_multiple_of(60_000) && ms > 0 {
-        format!("{}m", ms / 60_000)
-    } else if ms.is_multiple_of(1000) {
-        format!("{}s", ms / 1000)
-    } else if ms >= 1000 {
-        format!("{:.1}s", d.as_secs_f64())
-    } else {
-        format!("{ms}ms")
-    }
+    GoDuration::from_std(d).short()
 }
 
 #[cfg(test)]
@@ -437,5 +431,7 @@ mod tests {
         assert_eq!(format_duration(Duration::from_secs(2)), "2s");
         assert_eq!(format_duration(Duration::from_millis(300)), "300ms");
         assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(format_duration(Duration::from_secs(90)), "1m30s");
+        assert_eq!(format_duration(Duration::from_secs(3600)), "1h");
     }
 }
