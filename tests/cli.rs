@@ -93,7 +93,7 @@ fn the_demo_text_output_is_rustc_like() {
     let mut coloured = demo_args();
     coloured.extend(["--color".into(), "always".into()]);
     assert!(
-        run_owned(&coloured).stdout.contains("\x1b[1;31merror"),
+        run_owned(&coloured).stdout.contains("\x1b[1m\x1b[31merror"),
         "colour with --color always"
     );
 }

@@ -482,7 +482,7 @@ fn control_characters_from_keys_secret_names_and_logs_are_escaped() {
     }
     // The colour run keeps its own colour sequences and escapes the input's.
     let colour = &runs[runs.len() - 2];
-    assert!(colour.stdout.contains("\x1b[1;"), "{}", colour.stdout);
+    assert!(colour.stdout.contains("\x1b[1m\x1b[3"), "{}", colour.stdout);
 }
 
 #[test]

@@ -2,6 +2,8 @@
 
 use std::fmt::Write as _;
 
+use anstyle::AnsiColor;
+
 use super::mask::MaskedLine;
 use super::{Finding, Report, Severity};
 use crate::redact::escape;
@@ -14,26 +16,38 @@ pub struct Style {
     pub color: bool,
 }
 
+/// The styles of the text output (rustc's palette). Each renders as `ESC [ digits m`
+/// sequences, the only control sequences [`crate::redact::clean_output`] lets through.
+const BOLD: anstyle::Style = anstyle::Style::new().bold();
+const ERROR: anstyle::Style = BOLD.fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)));
+const WARNING: anstyle::Style = BOLD.fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)));
+const INFO: anstyle::Style = BOLD.fg_color(Some(anstyle::Color::Ansi(AnsiColor::Cyan)));
+const GUTTER: anstyle::Style = BOLD.fg_color(Some(anstyle::Color::Ansi(AnsiColor::Blue)));
+const GOOD: anstyle::Style = BOLD.fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)));
+
+fn severity_style(severity: Severity) -> anstyle::Style {
+    match severity {
+        Severity::Error => ERROR,
+        Severity::Warning => WARNING,
+        Severity::Info => INFO,
+    }
+}
+
 impl Style {
-    fn paint(self, code: &str, text: &str) -> String {
+    fn paint(self, style: anstyle::Style, text: &str) -> String {
         if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            format!("{}{text}{}", style.render(), style.render_reset())
         } else {
             text.to_string()
         }
     }
 
     fn severity(self, severity: Severity) -> String {
-        let code = match severity {
-            Severity::Error => "1;31",
-            Severity::Warning => "1;33",
-            Severity::Info => "1;36",
-        };
-        self.paint(code, severity.as_str())
+        self.paint(severity_style(severity), severity.as_str())
     }
 
     fn gutter(self, text: &str) -> String {
-        self.paint("1;34", text)
+        self.paint(GUTTER, text)
     }
 }
 
@@ -48,7 +62,7 @@ pub fn render_text(report: &Report, sources: &Sources, style: Style) -> String {
         let _ = writeln!(
             out,
             "{}: `{}` not checked: {}",
-            style.paint("1", "note"),
+            style.paint(BOLD, "note"),
             skipped.rule,
             escape(&skipped.reason)
         );
@@ -69,7 +83,7 @@ pub fn render_text(report: &Report, sources: &Sources, style: Style) -> String {
             let _ = writeln!(
                 out,
                 "{}: [{}] {}{place} (suppressed by {})",
-                style.paint("1", "suppressed"),
+                style.paint(BOLD, "suppressed"),
                 f.rule,
                 f.message,
                 suppressed.by
@@ -89,7 +103,7 @@ pub fn render_text(report: &Report, sources: &Sources, style: Style) -> String {
         let _ = writeln!(
             out,
             "{}{suppressed}",
-            style.paint("1;32", "no problems found")
+            style.paint(GOOD, "no problems found")
         );
     } else {
         let plural = |n: usize, word: &str| {
@@ -105,7 +119,7 @@ pub fn render_text(report: &Report, sources: &Sources, style: Style) -> String {
             plural(s.warning, "warning"),
             plural(s.info, "info")
         );
-        let _ = writeln!(out, "{}{suppressed}", style.paint("1", &line));
+        let _ = writeln!(out, "{}{suppressed}", style.paint(BOLD, &line));
     }
     out
 }
@@ -115,8 +129,8 @@ fn render_finding(out: &mut String, f: &Finding, sources: &Sources, style: Style
         out,
         "{}{}: {}",
         style.severity(f.severity),
-        style.paint("1", &format!("[{}]", f.rule)),
-        style.paint("1", &escape(&f.message))
+        style.paint(BOLD, &format!("[{}]", f.rule)),
+        style.paint(BOLD, &escape(&f.message))
     );
     let snippet = f.span.map(|span| snippet(span, sources));
     let width = snippet.as_ref().map_or(1, |s| s.line_no.to_string().len());
@@ -147,11 +161,7 @@ fn render_finding(out: &mut String, f: &Finding, sources: &Sources, style: Style
             s.text
         );
         let carets = "^".repeat(s.caret_len.max(1));
-        let paint = match f.severity {
-            Severity::Error => "1;31",
-            Severity::Warning => "1;33",
-            Severity::Info => "1;36",
-        };
+        let paint = severity_style(f.severity);
         let _ = writeln!(
             out,
             "{pad} {bar} {}{}",
@@ -180,7 +190,7 @@ fn render_finding(out: &mut String, f: &Finding, sources: &Sources, style: Style
             out,
             "{pad} {} {}: {}",
             style.gutter("="),
-            style.paint("1", "note"),
+            style.paint(BOLD, "note"),
             escape(note)
         );
     }
@@ -189,7 +199,7 @@ fn render_finding(out: &mut String, f: &Finding, sources: &Sources, style: Style
             out,
             "{pad} {} {}: {}",
             style.gutter("="),
-            style.paint("1", "help"),
+            style.paint(BOLD, "help"),
             escape(&f.help)
         );
     }
@@ -234,5 +244,23 @@ fn snippet(span: Span, sources: &Sources) -> Snippet {
         text: masked.text.replace('\t', " "),
         caret_col,
         caret_len: caret_end.saturating_sub(caret_col),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_pass_the_output_gate_and_never_without_colour() {
+        let on = Style { color: true };
+        let off = Style { color: false };
+        assert_eq!(on.severity(Severity::Error), "\x1b[1m\x1b[31merror\x1b[0m");
+        for style in [BOLD, ERROR, WARNING, INFO, GUTTER, GOOD] {
+            let painted = on.paint(style, "x");
+            assert!(painted.starts_with('\x1b'), "{painted:?}");
+            assert_eq!(crate::redact::clean_output(&painted), painted);
+            assert_eq!(off.paint(style, "x"), "x");
+        }
     }
 }
