@@ -360,6 +360,11 @@ pub struct CheckArgs {
     /// With a cluster: do not read the nodes' clocks (no `clock-skew` finding).
     #[arg(long = "skip-clock")]
     pub skip_clock: bool,
+
+    /// The version of the external PostgreSQL server (`SHOW server_version;`), for
+    /// `external-database-too-old`.
+    #[arg(long = "database-version", value_name = "MAJOR[.MINOR]", value_parser = crate::checks::parse_database_version)]
+    pub database_version: Option<crate::checks::PgVersion>,
 }
 
 /// `preflight rules` arguments.

@@ -266,6 +266,8 @@ pub struct Context<'a> {
     deployed: Option<&'a Node>,
     /// The upgrade reuses the deployed values (`--reuse-values`).
     reuse_values: bool,
+    /// The external PostgreSQL server's version (`--database-version`).
+    database_version: Option<super::PgVersion>,
 }
 
 /// Keys the chart writes into `<fullname>-core`; a Secret named `*-core` with one of them is the
@@ -298,6 +300,7 @@ impl<'a> Context<'a> {
             chart: None,
             deployed: None,
             reuse_values: false,
+            database_version: None,
         };
         ctx.core_secret = ctx.find_core_secret();
         ctx.token_pairs = ctx.collect_token_pairs();
@@ -323,6 +326,18 @@ impl<'a> Context<'a> {
             (None, Some(to)) => ChartView::embedded(to),
             (None, None) => None,
         }
+    }
+
+    /// The external PostgreSQL server's version, as the operator gave it (`--database-version`).
+    #[must_use]
+    pub fn with_database_version(mut self, version: Option<super::PgVersion>) -> Self {
+        self.database_version = version;
+        self
+    }
+
+    /// The external PostgreSQL server's version, if given.
+    pub fn database_version(&self) -> Option<super::PgVersion> {
+        self.database_version
     }
 
     /// Adds the deployed release's values, and whether the upgrade reuses them

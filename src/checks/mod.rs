@@ -14,6 +14,7 @@ mod database_major_upgrade;
 mod database_password_changed;
 mod default_password;
 mod existing_secret;
+mod external_database_too_old;
 mod external_url_mismatch;
 mod htpasswd_invalid;
 mod jwt_no_leeway;
@@ -38,6 +39,7 @@ mod migration_unguarded;
 mod persistence_immutable_change;
 mod placeholder;
 mod rbac_forbidden;
+mod redis_sentinel_address;
 mod removed_component_data;
 mod reuse_values_stale;
 mod rwo_rolling_update;
@@ -74,6 +76,7 @@ mod xsrf_key_length;
 use std::fmt::Write as _;
 
 pub use clock_skew::{clock_limits, ClockLimits};
+pub use external_database_too_old::{parse_database_version, PgVersion};
 pub use token_key_inconsistent::{PodKeyHash, TokenKeyFacts, TOKEN_KEY_PATH};
 
 pub use context::{
@@ -164,6 +167,8 @@ pub static RULES: &[&dyn Rule] = &[
     &chart_release_defect::ChartReleaseDefect,
     &tls_ca_regenerates::TlsCaRegenerates,
     &external_url_mismatch::ExternalUrlMismatch,
+    &external_database_too_old::ExternalDatabaseTooOld,
+    &redis_sentinel_address::RedisSentinelAddress,
     &token_key_changed::TokenKeyChanged,
     &clock_skew::ClockSkew,
     &token_key_inconsistent::TokenKeyInconsistent,

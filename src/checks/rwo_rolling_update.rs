@@ -15,6 +15,18 @@ struct Volume {
     claim: &'static str,
 }
 
+/// Storage classes whose volumes live on one node's disk (Rancher's local-path, the k3s default;
+/// `openebs-hostpath`; the hostpath classes of `MicroK8s` and Docker Desktop; static local PVs).
+/// Their PVs carry node affinity, so the scheduler places the new pod on the old pod's node, and nothing is
+/// attached: there is no `Multi-Attach error` to wait on, whatever the access mode says.
+const NODE_LOCAL_CLASSES: &[&str] = &[
+    "local-path",
+    "openebs-hostpath",
+    "microk8s-hostpath",
+    "hostpath",
+    "local-storage",
+];
+
 /// Whether jobservice writes job logs to files (its volume exists only then).
 fn jobservice_logs_to_file(ctx: &Context<'_>) -> bool {
     match ctx
@@ -52,7 +64,10 @@ registry (image storage on `filesystem`) and jobservice (job logs to `file`). Th
 attached to one node only, so when the new pod lands on another node it stays in \
 `ContainerCreating` with `Multi-Attach error for volume \"pvc-…\" Volume is already used by \
 pod(s) harbor-registry-…` and the upgrade hangs until the old pod is deleted by hand.\n\n\
-A claim given with `existingClaim` is not judged: its access mode is not in the values.\n\n\
+A claim given with `existingClaim` is not judged: its access mode is not in the values. Nor \
+is a claim on a node-local storage class (`local-path`, `openebs-hostpath`, \
+`microk8s-hostpath`, `hostpath`, `local-storage`): the new pod is scheduled onto the volume's \
+node and nothing needs attaching. A component scaled to 0 replicas has no pod to roll.\n\n\
 Every chart from 1.4.0 to 1.19.1 renders `rollingUpdate: null` next to `type: Recreate`, so \
 `helm upgrade` removes the live `rollingUpdate` block. A tool that drops the null before applying \
 (some server-side apply setups) gets `spec.strategy.rollingUpdate: Forbidden: may not be \
@@ -107,7 +122,16 @@ ReadWriteMany volumes, object storage (`persistence.imageChartStorage.type`) and
             if new_value(ctx, &mode_path).as_deref() != Some("ReadWriteOnce") {
                 continue;
             }
+            let class =
+                new_value(ctx, &format!("{}.storageClass", volume.claim)).unwrap_or_default();
+            if NODE_LOCAL_CLASSES.contains(&class.as_str()) {
+                continue;
+            }
             let replicas = ctx.number(&format!("{}.replicas", volume.component), 1);
+            if replicas == 0 {
+                // Nothing runs, so nothing holds the volume when the new pod starts.
+                continue;
+            }
             let mut finding = Finding::new(
                 self.id(),
                 self.severity(),

@@ -66,6 +66,7 @@ pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
     if let Some(deployed) = &deployed {
         ctx = ctx.with_deployed(deployed, args.reuse_values);
     }
+    let ctx = ctx.with_database_version(args.database_version);
     emit_report(checks::run(&ctx), &inputs.sources, &emit(args, style))
 }
 
@@ -157,6 +158,7 @@ fn run_cluster(
     if let Some(deployed) = &gathered.deployed_values {
         ctx = ctx.with_deployed(deployed, args.reuse_values);
     }
+    let ctx = ctx.with_database_version(args.database_version);
     let report = checks::run(&ctx);
     emit_report(report, &gathered.inputs.sources, &emit(args, style))
 }
