@@ -24,7 +24,7 @@ fn chart_values(name: &str, version: &str) -> Option<String> {
     text
 }
 
-/// `preflight check -o json --to VERSION` on the real values of `version` with `overrides`
+/// `preflight check --to VERSION` (`-o json` unless `extra` names a format) on the real values of `version` with `overrides`
 /// merged after them, plus `extra` arguments.
 fn check(s: &Scratch, version: &str, values: &str, overrides: &str, extra: &[&str]) -> Run {
     let base = s.write(&format!("values-{version}.yaml"), values);
@@ -37,12 +37,13 @@ fn check(s: &Scratch, version: &str, values: &str, overrides: &str, extra: &[&st
         over.as_str(),
         "--to",
         version,
-        "-o",
-        "json",
         "--no-config",
         "--now",
         "2030-01-01T00:00:00Z",
     ];
+    if !extra.contains(&"-o") {
+        args.extend_from_slice(&["-o", "json"]);
+    }
     args.extend_from_slice(extra);
     let r = common::run(&args);
     r.assert_judged();
@@ -254,6 +255,33 @@ fn redis_sentinel_address_entries_that_are_not_host_and_port() {
         assert_eq!(f.len(), 1, "{addr}: {}", r.stdout);
         assert_eq!(f[0]["severity"], "error");
         assert!(text_of(&f[0]).contains(why), "{addr}: {}", r.stdout);
+    }
+    // Regression: an entry with credentials in it is quoted without them, in every format.
+    let leaky = redis("redis://:hunter2Hunter2@redis-sentinel-0:26379", "mymaster");
+    let r = check(&s, "1.16.0", &v, &leaky, &[]);
+    assert_eq!(
+        r.findings("redis-sentinel-address").len(),
+        1,
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("<credentials>@redis-sentinel-0:26379"),
+        "{}",
+        r.stdout
+    );
+    for format in ["json", "text", "sarif"] {
+        let r = check(&s, "1.16.0", &v, &leaky, &["-o", format]);
+        assert!(
+            !r.stdout.contains("hunter2Hunter2"),
+            "{format}: {}",
+            r.stdout
+        );
+        assert!(
+            !r.stderr.contains("hunter2Hunter2"),
+            "{format}: {}",
+            r.stderr
+        );
     }
     // A value substituted at deploy time is not judged.
     let r = check(

@@ -18,6 +18,18 @@ use crate::values::placeholder::find_placeholder;
 /// External Redis Sentinel addresses that break, or a registry that cannot use them.
 pub struct RedisSentinelAddress;
 
+/// An entry as messages quote it: credentials written into it (`user:pass@host`) are replaced
+/// by `<credentials>`, so that no password reaches the report.
+fn shown(entry: &str) -> String {
+    match entry.rsplit_once('@') {
+        Some((before, host)) => {
+            let scheme = before.find("://").map_or("", |i| &before[..i + 3]);
+            format!("{scheme}<credentials>@{host}")
+        }
+        None => entry.to_string(),
+    }
+}
+
 /// Why one comma-separated entry of `addr` is not a Sentinel `host:port`, if it is not.
 fn entry_problem(entry: &str) -> Option<&'static str> {
     if entry.is_empty() {
@@ -133,7 +145,7 @@ Harbor one Redis entry point that follows the master (for example HAProxy checki
         }
         let bad: Vec<String> = entries
             .iter()
-            .filter_map(|e| entry_problem(e).map(|why| format!("`{e}` has {why}")))
+            .filter_map(|e| entry_problem(e).map(|why| format!("`{}` has {why}", shown(e))))
             .collect();
         if !bad.is_empty() {
             out.push(
@@ -147,7 +159,7 @@ Harbor one Redis entry point that follows the master (for example HAProxy checki
                 )
                 .path("redis.external.addr")
                 .at(at)
-                .note(format!("the chart writes `redis+sentinel://:<password>@{addr}/{master}/<db>` for core, jobservice and trivy, and `addr` into the registry's `config.yml`: none of them can connect"))
+                .note(format!("the chart writes `redis+sentinel://:<password>@{}/{master}/<db>` for core, jobservice and trivy, and `addr` into the registry's `config.yml`: none of them can connect", entries.iter().map(|e| shown(e)).collect::<Vec<_>>().join(",")))
                 .help("write `addr` as `host1:26379,host2:26379,host3:26379`: Sentinel hosts and ports only, separated by commas without spaces"),
             );
             return;
@@ -207,5 +219,15 @@ mod tests {
         ] {
             assert!(entry_problem(bad).is_some(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn credentials_in_an_entry_are_never_quoted() {
+        assert_eq!(
+            shown("redis://:s3cret@h:26379"),
+            "redis://<credentials>@h:26379"
+        );
+        assert_eq!(shown("user:s3cret@h:26379"), "<credentials>@h:26379");
+        assert_eq!(shown("h:26379"), "h:26379");
     }
 }
