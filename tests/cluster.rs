@@ -422,6 +422,28 @@ fn server_that_never_answers_times_out() {
     assert!(r.stderr.contains("within 1s"), "{}", r.stderr);
 }
 
+/// `--request-timeout` takes Go's whole duration grammar (a fraction of a minute here), and the
+/// message prints the limit back as Go does.
+#[test]
+fn request_timeout_reads_and_prints_go_durations() {
+    let (server, s) = standard();
+    server.set_mode(Mode::Hang);
+    let r = check(&server, &s, &["--request-timeout", ".02m"]);
+    assert_eq!(r.status, 2);
+    assert!(r.stderr.contains("within 1.2s"), "{}", r.stderr);
+    for bad in ["-1s", "1d", "1.5"] {
+        let flag = format!("--request-timeout={bad}");
+        let r = check(&server, &s, &[&flag]);
+        assert_eq!(r.status, 2, "{bad}");
+        assert!(
+            r.stderr
+                .contains(&format!("invalid --request-timeout `{bad}`")),
+            "{bad}: {}",
+            r.stderr
+        );
+    }
+}
+
 #[test]
 fn garbage_answer_is_reported() {
     let (server, s) = standard();
