@@ -50,6 +50,23 @@ fn check(s: &Scratch, version: &str, values: &str, overrides: &str, extra: &[&st
     r
 }
 
+/// Helm 4 from `HARBOR_UPGRADE_TEST_HELM4` (a file, or a folder holding `helm`), or `None`
+/// after saying why the test is skipped.
+fn helm4(name: &str) -> Option<std::path::PathBuf> {
+    let Some(path) = std::env::var_os("HARBOR_UPGRADE_TEST_HELM4").filter(|v| !v.is_empty()) else {
+        common::skip(&format!(
+            "{name}: HARBOR_UPGRADE_TEST_HELM4 is not set (`.ci/run` fetches Helm and sets it)"
+        ));
+        return None;
+    };
+    let path = std::path::PathBuf::from(path);
+    Some(if path.is_dir() {
+        path.join("helm")
+    } else {
+        path
+    })
+}
+
 fn text_of(v: &Value) -> String {
     serde_json::to_string(v).unwrap()
 }
@@ -347,20 +364,8 @@ fn redis_sentinel_address_registry_of_harbor_2_13_and_2_5_0() {
 #[test]
 fn redis_sentinel_address_reaches_the_components_as_real_helm_renders_it() {
     let name = "redis_sentinel_address_reaches_the_components_as_real_helm_renders_it";
-    let helm = match std::env::var_os("HARBOR_UPGRADE_TEST_HELM4").filter(|v| !v.is_empty()) {
-        Some(path) => {
-            let path = std::path::PathBuf::from(path);
-            if path.is_dir() {
-                path.join("helm")
-            } else {
-                path
-            }
-        }
-        None => {
-            return common::skip(&format!(
-                "{name}: HARBOR_UPGRADE_TEST_HELM4 is not set (`.ci/run` fetches Helm and sets it)"
-            ))
-        }
+    let Some(helm) = helm4(name) else {
+        return;
     };
     let chart = common::root().join("../shared/harbor-helm/1.19.1/harbor-1.19.1.tgz");
     if !chart.is_file() {
@@ -389,6 +394,12 @@ fn redis_sentinel_address_reaches_the_components_as_real_helm_renders_it() {
             "_REDIS_URL_CORE: \"redis+sentinel://{SENTINELS}/mymaster/0"
         )),
         "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "redis_url: \"redis+sentinel://{SENTINELS}/mymaster/1\""
+        )),
+        "jobservice: {out}"
     );
     assert!(
         out.contains(&format!(
@@ -440,6 +451,45 @@ fn tls_ca_regenerates_without_a_common_name_is_the_render_failure() {
     assert_eq!(f.len(), 1, "{}", r.stdout);
     assert_eq!(f[0]["severity"], "warning");
     assert!(text_of(&f[0]).contains("genCA"), "{}", r.stdout);
+}
+
+/// Real `helm template`: an nginx exposure with generated TLS and no common name does not render.
+#[test]
+fn tls_ca_regenerates_common_name_failure_matches_real_helm_template() {
+    let name = "tls_ca_regenerates_common_name_failure_matches_real_helm_template";
+    let Some(helm) = helm4(name) else {
+        return;
+    };
+    let chart = common::root().join("../shared/harbor-helm/1.19.1/harbor-1.19.1.tgz");
+    if !chart.is_file() {
+        return common::skip(&format!("{name}: {} is absent", chart.display()));
+    }
+    let s = Scratch::new();
+    let render = |values: &str| {
+        let file = s.write("expose.yaml", values);
+        std::process::Command::new(&helm)
+            .args(["template", "harbor"])
+            .arg(&chart)
+            .args(["--values", &file])
+            .env("HOME", s.path())
+            .output()
+            .expect("run helm")
+    };
+    let out = render("expose:\n  type: clusterIP\n");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("The \"expose.tls.auto.commonName\" is required!"),
+        "{stderr}"
+    );
+    let out = render(
+        "expose:\n  type: clusterIP\n  tls:\n    auto:\n      commonName: harbor.example.com\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Regression: `rwo-rolling-update` warned about node-local volumes (local-path and the like),
