@@ -40,6 +40,11 @@ pub enum StreamOrigin {
         /// The previous (terminated) instance of the container.
         previous: bool,
     },
+    /// The Warning events of one object read from the API, one line per event.
+    Events {
+        /// `Pod/harbor-registry-5b4c8f9d8-x2x7k`, `PersistentVolumeClaim/data-harbor-redis-0`.
+        object: String,
+    },
 }
 
 /// One pod container's lines within one source.
@@ -181,7 +186,7 @@ impl SourceScanner {
     fn stream_slot(&mut self, scan: &mut LogScan, head: &line::LineHead<'_>) -> usize {
         let (pod, container) = match &self.origin {
             StreamOrigin::File => (head.pod, head.container),
-            StreamOrigin::Container { .. } => (None, None),
+            StreamOrigin::Container { .. } | StreamOrigin::Events { .. } => (None, None),
         };
         if let Some((p, c, slot)) = &self.last_stream {
             if pod == p.as_deref() && container == c.as_deref() {
@@ -204,6 +209,12 @@ impl SourceScanner {
                 pod: Some(pod.clone()),
                 container: Some(container.clone()),
                 previous: *previous,
+            },
+            StreamOrigin::Events { object } => Stream {
+                source: PENDING_SOURCE,
+                pod: Some(object.clone()),
+                container: Some("events".to_string()),
+                previous: false,
             },
         };
         let index = scan.stream_index(stream);
@@ -240,7 +251,7 @@ impl SourceScanner {
             signatures::match_line(&line).map(|(signature, range)| PendingHit {
                 signature,
                 column: line[..range.start].chars().count() + 1,
-                detail: signatures::detail(signature.kind, &line[range.end..]),
+                detail: signatures::detail_of(signature.kind, &line, range.clone()),
                 text: line.clone().into_owned(),
                 range,
             })
