@@ -191,6 +191,7 @@ async fn read_cluster(
         let selector = format!("release={release},component={component}");
         let mut pods = match kube::list_pods(&cluster, &selector).await {
             Ok(pods) => pods,
+            // `list` cannot be granted per label: one refusal stands for every component.
             Err(e) if e.forbidden().is_some() => {
                 facts.denied.push(denied(
                     &cluster,
@@ -198,9 +199,12 @@ async fn read_cluster(
                     "pods",
                     None,
                     format!("cluster://{}/pod", cluster.namespace),
-                    format!("the {component} pods were not found, so their logs were not read"),
+                    format!(
+                        "the release's pods ({}) were not found, so their logs were not read",
+                        COMPONENTS.join(", ")
+                    ),
                 ));
-                continue;
+                break;
             }
             Err(e) => return Err(e.into()),
         };

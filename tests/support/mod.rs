@@ -21,6 +21,7 @@
 )]
 
 pub mod discovery;
+pub mod events;
 pub mod exec;
 pub mod fields;
 pub mod harbor;
