@@ -469,6 +469,7 @@ pub fn finding(
         _ => finding.note(format!("{count} matching {lines}, without timestamps")),
     };
     let pods = scan.pods(hits);
+    let events_only = hits.iter().all(|h| h.signature.rule.starts_with("event-"));
     finding = if pods.is_empty() {
         let mut files: Vec<&str> = hits
             .iter()
@@ -476,10 +477,17 @@ pub fn finding(
             .collect();
         files.sort_unstable();
         files.dedup();
-        finding.note(format!(
+        if events_only {
+            finding.note(format!(
+                "read in {}; each line of `kubectl describe` and `kubectl get events` text names its object",
+                files.join(", ")
+            ))
+        } else {
+            finding.note(format!(
             "logged in {}; the pods are not recorded (save logs with `kubectl logs --prefix` to see which pod logged what)",
             files.join(", ")
         ))
+        }
     } else {
         finding.note(format!("logged by {}", pods.join(", ")))
     };
