@@ -427,3 +427,49 @@ fn forbidden_events_are_an_rbac_finding_and_the_logs_are_still_judged() {
     assert_eq!(r.status, 0, "{}", r.stdout);
     assert_eq!(r.findings("rbac-forbidden").len(), 1, "{}", r.stdout);
 }
+
+/// A namespace full of events is read in pages of 500 (`continue`), and no further than 5000
+/// events, with a note saying the rest was left out.
+#[test]
+fn events_are_read_in_pages_and_capped() {
+    let (server, s) = standard();
+    {
+        let mut st = server.state();
+        let seen = ago(2);
+        for i in 0..5003 {
+            st.put_event(event(
+                NS,
+                "Pod",
+                &format!("harbor-core-6b8d9c7f5-{i:05}"),
+                "Warning",
+                "FailedMount",
+                "MountVolume.SetUp failed for volume \"token-service-private-key\" : secret \"harbor-token-pair\" not found",
+                Recorder::Legacy("kubelet"),
+                1,
+                &seen,
+            ));
+        }
+    }
+    let r = diagnose(&server, &s, &[]);
+    let listed: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|q| q.contains("/events?"))
+        .collect();
+    assert_eq!(listed.len(), 11, "{listed:?}");
+    assert!(!listed[0].contains("continue="), "{}", listed[0]);
+    assert!(listed[1].contains("continue=500"), "{}", listed[1]);
+    assert!(
+        r.stderr.contains("only the first 5000 were read"),
+        "{}",
+        r.stderr
+    );
+    let f = &r.findings("event-mount-failed")[0];
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("5000 lines show"),
+        "{f}"
+    );
+}

@@ -4,10 +4,13 @@
 //! recorder's (`source`, `firstTimestamp`, `lastTimestamp`, `count`: the kubelet, the
 //! attach/detach controller) and the `events.k8s.io/v1` recorder's seen through core/v1
 //! (`eventTime`, `series`, `reportingComponent`, no timestamps: the scheduler).
+//!
+//! Lists of events are paged as kube-apiserver pages them: `limit` items per answer, and a
+//! `metadata.continue` token for the rest ([`list`]).
 
 use serde_json::{json, Value};
 
-use super::State;
+use super::{json_response, percent_decode, status, Response, State};
 
 /// Who reported an event, and how.
 #[derive(Debug, Clone, Copy)]
@@ -94,4 +97,76 @@ impl State {
     pub fn put_event(&mut self, event: Value) {
         self.put_object(event);
     }
+}
+
+/// `GET /api/v1/namespaces/NS/events`: the stored events of the namespace in name order,
+/// filtered by `fieldSelector` (`type=Warning`, `involvedObject.name=…`: equality on the JSON
+/// field) and paged by `limit` and `continue` (here: the offset of the next item), with
+/// `metadata.continue` set while items remain; a `403` when `list events` is refused. Only the
+/// page is copied, so that a namespace of thousands of events stays fast.
+pub(super) fn list(state: &State, ns: &str, query: &str) -> Response {
+    let params: Vec<(String, String)> = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), percent_decode(v)))
+        .collect();
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if state
+        .forbidden
+        .iter()
+        .any(|(v, r, _)| v == "list" && r == "events")
+    {
+        return status(
+            403,
+            "Forbidden",
+            format!("events is forbidden: User \"system:serviceaccount:harbor:tester\" cannot list resource \"events\" in API group \"\" in the namespace \"{ns}\""),
+            json!({"kind": "events"}),
+        );
+    }
+    let terms: Vec<(String, String)> = param("fieldSelector")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|t| t.split_once('='))
+        .map(|(f, v)| (format!("/{}", f.replace('.', "/")), v.to_string()))
+        .collect();
+    let matches = |e: &Value| {
+        terms
+            .iter()
+            .all(|(pointer, want)| e.pointer(pointer).and_then(Value::as_str) == Some(want))
+    };
+    let all = state
+        .store
+        .objects
+        .iter()
+        .filter(|((r, n, _), _)| r == "events" && n == ns)
+        .map(|(_, e)| e)
+        .filter(|e| matches(e));
+    let start: usize = param("continue").and_then(|c| c.parse().ok()).unwrap_or(0);
+    let limit: usize = param("limit")
+        .and_then(|l| l.parse().ok())
+        .filter(|l| *l > 0)
+        .unwrap_or(usize::MAX);
+    let mut page = Vec::new();
+    let mut remaining = 0usize;
+    for (i, e) in all.enumerate().skip(start) {
+        if i - start < limit {
+            page.push(e.clone());
+        } else {
+            remaining += 1;
+        }
+    }
+    let mut metadata = json!({"resourceVersion": "1"});
+    if remaining > 0 {
+        metadata["continue"] = json!((start + page.len()).to_string());
+        metadata["remainingItemCount"] = json!(remaining);
+    }
+    json_response(
+        200,
+        &json!({"kind": "EventList", "apiVersion": "v1", "metadata": metadata, "items": page}),
+    )
 }

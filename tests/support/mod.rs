@@ -466,6 +466,9 @@ fn respond(
     if let ["api", "v1", "namespaces", ns, "pods", pod, "log"] = segments.as_slice() {
         return logs::respond(state, ns, pod, query);
     }
+    if let ("GET", ["api", "v1", "namespaces", ns, "events"]) = (method, segments.as_slice()) {
+        return events::list(state, ns, query);
+    }
     objects::respond(state, method, target, headers, body)
 }
 
