@@ -339,7 +339,7 @@ fn warning_events_of_the_release_become_findings_at_their_objects() {
     assert_eq!(attach["location"]["line"], 1);
     let n = notes(attach);
     assert!(
-        n.contains("Pod/harbor-registry-7c9f6d5b8-x2x7k (events)"),
+        n.contains("pod/harbor-registry-7c9f6d5b8-x2x7k (events)"),
         "{n}"
     );
     assert!(n.contains("`harbor-registry-5b4c8f9d8-abcde`"), "{n}");
@@ -354,7 +354,7 @@ fn warning_events_of_the_release_become_findings_at_their_objects() {
     // The repeat count of the kubelet's event, and the volume of the `fullnameOverride`.
     assert!(n.contains("(×12)"), "{n}");
     assert!(
-        n.contains("PersistentVolumeClaim/hb-registry (events)"),
+        n.contains("persistentvolumeclaim/hb-registry (events)"),
         "{n}"
     );
 
@@ -471,5 +471,30 @@ fn events_are_read_in_pages_and_capped() {
             .unwrap_or_default()
             .starts_with("5000 lines show"),
         "{f}"
+    );
+}
+
+// `Pod/harbor-registry-7c9f6d5b8-x2x7k` mixes upper case, lower case and digits like a base64
+// secret and was shown as `<redacted>`; objects are now written in lower case, as `kubectl get
+// events` writes them, and stay readable.
+#[test]
+fn event_lines_are_not_taken_for_secrets() {
+    let (server, s) = release_with_events();
+    let kubeconfig = server.kubeconfig(s.path(), NS);
+    let r = run_with(&kubeconfig, s.path(), &["diagnose", "--color=never"]);
+    assert_eq!(r.status, 1, "{}", r.stderr);
+    assert!(!r.stdout.contains("<redacted>"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(
+            "Warning FailedAttachVolume pod/harbor-registry-7c9f6d5b8-x2x7k: Multi-Attach error"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("--> cluster://harbor/pod/harbor-database-0/events:1:"),
+        "{}",
+        r.stdout
     );
 }

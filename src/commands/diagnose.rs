@@ -303,7 +303,7 @@ async fn read_events(
     for ((kind, name), mut lines) in groups {
         lines.sort();
         kept += lines.len();
-        let object = format!("{kind}/{name}");
+        let object = format!("{}/{name}", kind.to_ascii_lowercase());
         let address = format!(
             "cluster://{}/{}/{name}/events",
             cluster.namespace,

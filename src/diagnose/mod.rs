@@ -42,7 +42,7 @@ pub enum StreamOrigin {
     },
     /// The Warning events of one object read from the API, one line per event.
     Events {
-        /// `Pod/harbor-registry-5b4c8f9d8-x2x7k`, `PersistentVolumeClaim/data-harbor-redis-0`.
+        /// `pod/harbor-registry-5b4c8f9d8-x2x7k`, `persistentvolumeclaim/data-harbor-redis-0`.
         object: String,
     },
 }

@@ -499,12 +499,16 @@ pub static SIGNATURES: &[Signature] = &[
     Signature {
         rule: "event-mount-failed",
         kind: Kind::MountFailed,
-        needles: &[
-            "MountVolume.SetUp failed for volume",
-            "MountVolume.MountDevice failed for volume",
-        ],
+        needles: &["MountVolume.SetUp failed for volume"],
         also: None,
         wording: "kubelet, event `FailedMount`",
+    },
+    Signature {
+        rule: "event-mount-failed",
+        kind: Kind::MountFailed,
+        needles: &["MountVolume.MountDevice failed for volume"],
+        also: None,
+        wording: "kubelet, event `FailedMount`, staging the volume on the node",
     },
     Signature {
         rule: "event-mount-failed",

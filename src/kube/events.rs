@@ -44,12 +44,14 @@ pub async fn list_warning_events(c: &Cluster) -> Result<(Vec<Event>, bool), Erro
     }
 }
 
-/// The involved object as `Kind/name` (`Pod/harbor-core-7d9c`).
+/// The involved object as `kubectl get events` names it: `kind/name` with the kind in lower
+/// case (`pod/harbor-core-7d9c`). Lower case matters beyond looks: `Pod/…7d9c` mixes upper case,
+/// lower case and digits like a base64 secret, and would be masked in the report.
 pub fn event_object(event: &Event) -> String {
     let o = &event.involved_object;
     format!(
         "{}/{}",
-        o.kind.as_deref().unwrap_or("Object"),
+        o.kind.as_deref().unwrap_or("object").to_ascii_lowercase(),
         o.name.as_deref().unwrap_or_default()
     )
 }
@@ -76,7 +78,7 @@ fn last_seen(event: &Event) -> Option<String> {
 
 /// One event as one line, in the shape of `kubectl get events` (time, type, reason, object,
 /// message), with the message's line breaks made spaces and the repeat count at the end:
-/// `2024-06-03T08:15:02Z Warning FailedMount Pod/harbor-registry-x: MountVolume.SetUp failed … (×12)`.
+/// `2024-06-03T08:15:02Z Warning FailedMount pod/harbor-registry-x: MountVolume.SetUp failed … (×12)`.
 pub fn event_line(event: &Event) -> String {
     let message: String = event
         .message
@@ -229,7 +231,7 @@ mod tests {
     fn one_event_one_line() {
         assert_eq!(
             event_line(&event("Pod", "harbor-core-1")),
-            "Warning FailedMount Pod/harbor-core-1: Unable to attach or mount volumes: unmounted volumes=[data] (×3)"
+            "Warning FailedMount pod/harbor-core-1: Unable to attach or mount volumes: unmounted volumes=[data] (×3)"
         );
     }
 }
