@@ -120,6 +120,9 @@ pub struct LogScan {
     pub newest_before_since: Option<OffsetDateTime>,
     /// Lines looked at that were longer than [`LOG_LINE_LIMIT`] and were cut to it.
     pub truncated: usize,
+    /// Streams from this index on belong to the source being scanned (their source is not
+    /// known yet); the ones before it are finished and never match a new line.
+    first_pending: usize,
 }
 
 /// A line that `--since` and `--tail` may still leave out: whether it is older than `--since`,
@@ -344,11 +347,11 @@ impl SourceScanner {
                 column: 1,
             });
         }
-        for stream in &mut scan.streams {
-            if stream.source == PENDING_SOURCE {
-                stream.source = id;
-            }
+        let first = scan.first_pending;
+        for stream in &mut scan.streams[first..] {
+            stream.source = id;
         }
+        scan.first_pending = scan.streams.len();
         for mut hit in self.hits {
             hit.span.source = id;
             scan.hits.push(hit);
@@ -363,9 +366,12 @@ impl LogScan {
         Self::default()
     }
 
+    /// The index of a stream of the source being scanned: only its own streams are looked
+    /// through, so that thousands of sources (one per event object) cost linear time.
     fn stream_index(&mut self, stream: Stream) -> usize {
-        if let Some(i) = self.streams.iter().position(|s| *s == stream) {
-            return i;
+        let first = self.first_pending;
+        if let Some(i) = self.streams[first..].iter().position(|s| *s == stream) {
+            return first + i;
         }
         self.streams.push(stream);
         self.streams.len() - 1
@@ -691,6 +697,33 @@ mod tests {
         assert_eq!(s.lines, 4);
         let lines: Vec<usize> = s.hits.iter().map(|h| h.span.line).collect();
         assert_eq!(lines, [2, 4, 5]);
+    }
+
+    // Each source looks only through its own streams (one source per event object made the
+    // lookup quadratic); the same pod in two files is still two streams.
+    #[test]
+    fn streams_of_finished_sources_are_not_reused() {
+        let mut sources = Sources::new();
+        let mut s = LogScan::new();
+        let text = "[pod/a/core] 2024-06-03T08:00:00Z token is not valid yet\n";
+        let one = s.scan_text(
+            &mut sources,
+            "1.log",
+            text,
+            &StreamOrigin::File,
+            Filter::default(),
+        );
+        let two = s.scan_text(
+            &mut sources,
+            "2.log",
+            text,
+            &StreamOrigin::File,
+            Filter::default(),
+        );
+        assert_eq!(s.streams.len(), 2);
+        assert_eq!(s.streams[0].source, one);
+        assert_eq!(s.streams[1].source, two);
+        assert_eq!((s.hits[0].stream, s.hits[1].stream), (0, 1));
     }
 
     #[test]
