@@ -1,7 +1,8 @@
 //! Harbor log diagnosis: reads log text (saved with `kubectl logs`, or read from the pod log API
-//! by `commands/diagnose`), takes every line apart ([`line`]), matches the signature table
-//! ([`signatures`]) and keeps the hits with their pod, time and place in the source, so that the
-//! `log-*` rules in `checks/` can turn them into findings.
+//! by `commands/diagnose`, and the Warning events it reads, one line per event), takes every
+//! line apart ([`line`]), matches the signature table ([`signatures`]) and keeps the hits with
+//! their pod (or event object), time and place in the source, so that the `log-*` and `event-*`
+//! rules in `checks/` can turn them into findings.
 //!
 //! Nothing here reads files or the cluster: the caller adds each log text to [`Sources`] and
 //! hands over its id. Every line that produced a hit gets its secret-looking ranges

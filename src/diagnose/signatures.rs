@@ -1,7 +1,10 @@
 //! The signature table: the exact texts Harbor, distribution, golang-jwt, oauth2 and the database
 //! log for each credential, key and clock failure, with the Harbor versions that print each
-//! wording. Sources: harbor-facts §5.3 (JWT texts per golang-jwt version) and §8 (log format
-//! strings), and the user reports quoted in `docs/diagnose.md`.
+//! wording; the Trivy adapter's cache and database failures; and the messages of the Warning
+//! events of Harbor's pods and volumes (attach, mount and scheduling failures), as the API
+//! returns them and as `kubectl describe` / `kubectl get events` print them. Sources:
+//! harbor-facts §5.3 (JWT texts per golang-jwt version) and §8 (log format strings), and the
+//! user reports and Kubernetes sources quoted in `docs/diagnose.md`.
 //!
 //! Order matters: a line is attributed to the first signature that matches it, so the more
 //! specific wording comes first (`token signature is invalid: crypto/rsa: …` before
