@@ -2,7 +2,7 @@
 //! core/v1 `events` (the API server serves the same objects as `events.k8s.io/v1`; RBAC grants
 //! `list` on `events` in the core group), with the field selector `type=Warning`, paged and
 //! bounded. Which of them concern a release, and how one reads as a line for the signature scan,
-//! is decided here too (pure helpers), so that `commands/diagnose` stays glue.
+//! is decided here too (pure functions), so that `commands/diagnose` stays glue.
 
 use std::fmt::Write as _;
 
