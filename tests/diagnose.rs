@@ -722,3 +722,173 @@ fn the_internal_database_failing_its_postgresql_upgrade_is_reported() {
     let r = run(&["diagnose", "--logs", &log, "-o", "json"]);
     assert!(r.findings("log-database-upgrade-failed").is_empty());
 }
+
+/// The adapter's fatal startup line of harbor#12933 / harbor-helm#881: the trivy volume is not
+/// writable by uid 10000; the `cache dir does not exist` warning before it is no failure.
+#[test]
+fn trivy_cache_permission_denied_is_reported_and_a_healthy_adapter_is_not() {
+    let r = diagnose("trivy-cache-permission.log", &[]);
+    assert_eq!(r.status, 1, "{}", r.stderr);
+    assert_eq!(r.rules(), ["log-trivy-cache-permission"], "{}", r.stdout);
+    let f = one(&r, "log-trivy-cache-permission");
+    assert_eq!(f["severity"], "error");
+    assert_eq!(f["location"]["line"], 6);
+    let n = notes(&f);
+    assert!(n.contains("harbor-trivy-0 (trivy)"), "{n}");
+    assert!(n.contains("uid 10000"), "{n}");
+    assert!(
+        f["help"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("trivy.initContainers"),
+        "{f}"
+    );
+
+    let healthy = diagnose("trivy-healthy.log", &[]);
+    assert_eq!(healthy.status, 0, "{}", healthy.stdout);
+    assert!(healthy.rules().is_empty(), "{}", healthy.stdout);
+}
+
+/// ghcr.io's `TOOMANYREQUESTS` (trivy-db#442, harbor#18454) and a Java DB download that times
+/// out (harbor#19759): one warning, with the rate limit and the network named as causes.
+#[test]
+fn trivy_database_downloads_that_fail_name_the_rate_limit_and_the_network() {
+    let r = diagnose("trivy-db-download-failed.log", &[]);
+    assert_eq!(r.status, 0, "a warning only: {}", r.stdout);
+    let f = one(&r, "log-trivy-db-download");
+    assert_eq!(f["severity"], "warning");
+    let message = f["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with("3 lines show"), "{message}");
+    assert!(
+        message.contains("vulnerability database and its Java DB"),
+        "{message}"
+    );
+    let n = notes(&f);
+    assert!(n.contains("rate-limited"), "{n}");
+    assert!(n.contains("`trivy.dbRepository`"), "{n}");
+    assert!(n.contains("cannot reach the database registry"), "{n}");
+    assert!(n.contains("`trivy.skipJavaDBUpdate: true`"), "{n}");
+    let fail = diagnose("trivy-db-download-failed.log", &["--fail-on", "warning"]);
+    assert_eq!(fail.status, 1);
+    assert!(diagnose("trivy-healthy.log", &["--fail-on", "warning"])
+        .rules()
+        .is_empty());
+}
+
+/// harbor#11985: `trivy.skipUpdate: true` on an empty cache fails every scan.
+#[test]
+fn trivy_skip_update_without_a_database_is_reported() {
+    let r = diagnose("trivy-skip-update-no-db.log", &[]);
+    assert_eq!(r.status, 1, "{}", r.stdout);
+    assert_eq!(r.rules(), ["log-trivy-skip-update-no-db"], "{}", r.stdout);
+    let f = one(&r, "log-trivy-skip-update-no-db");
+    assert!(notes(&f).contains("2 matching lines"), "{}", notes(&f));
+    assert!(
+        notes(&f).contains("`trivy.skipUpdate: true`"),
+        "{}",
+        notes(&f)
+    );
+    assert!(
+        f["help"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("trivy-db:2"),
+        "{f}"
+    );
+    let s = Scratch::new();
+    let old = s.write(
+        "trivy.log",
+        "2022-03-24T15:14:11Z\tERROR\tThe local DB has an old schema version which is not supported by the current version of Trivy CLI. It needs to be updated.\n",
+    );
+    let r = run(&["diagnose", "--logs", &old, "-o", "json"]);
+    let f = one(&r, "log-trivy-skip-update-no-db");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("older schema"),
+        "{f}"
+    );
+}
+
+/// `kubectl describe pod` of a registry pod that waits on its `ReadWriteOnce` volume during a
+/// rolling update (harbor-helm#224, #2288), piped into `--logs -`.
+#[test]
+fn describe_pod_text_with_a_multi_attach_error_is_matched_from_standard_input() {
+    let text = std::fs::read_to_string(testdata("logs/describe-pod-multi-attach.txt")).unwrap();
+    let r = run_stdin(&["diagnose", "--logs", "-", "-o", "json"], &text);
+    assert_eq!(r.status, 1, "{}", r.stderr);
+    let mut rules = r.rules();
+    rules.sort();
+    assert_eq!(
+        rules,
+        ["event-mount-failed", "event-volume-multi-attach"],
+        "{}",
+        r.stdout
+    );
+    let f = one(&r, "event-volume-multi-attach");
+    assert_eq!(f["source"], "logs");
+    assert_eq!(f["location"]["line"], 27);
+    let n = notes(&f);
+    assert!(n.contains("`harbor-registry-5b4c8f9d8-abcde`"), "{n}");
+    assert!(n.contains("rwo-rolling-update"), "{n}");
+    assert!(
+        f["help"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("updateStrategy.type: Recreate"),
+        "{f}"
+    );
+    let mount = one(&r, "event-mount-failed");
+    assert!(
+        notes(&mount).contains("follows from it"),
+        "{}",
+        notes(&mount)
+    );
+
+    let healthy = diagnose("describe-pod-healthy.txt", &[]);
+    assert_eq!(healthy.status, 0);
+    assert!(healthy.rules().is_empty(), "{}", healthy.stdout);
+}
+
+/// `kubectl get events` text: the database's volume is in another zone, redis's claim is not
+/// bound; a `Normal` event of the same words is no failure.
+#[test]
+fn get_events_text_with_scheduling_failures_names_both_causes() {
+    let r = diagnose("get-events-scheduling.txt", &[]);
+    assert_eq!(r.status, 1, "{}", r.stderr);
+    assert_eq!(r.rules(), ["event-scheduling-failed"], "{}", r.stdout);
+    let f = one(&r, "event-scheduling-failed");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("2 lines show"),
+        "{f}"
+    );
+    let n = notes(&f);
+    assert!(n.contains("`volume node affinity conflict`"), "{n}");
+    assert!(
+        n.contains("`unbound immediate PersistentVolumeClaims`"),
+        "{n}"
+    );
+    assert!(!n.contains("no node has room"), "{n}");
+    // A missing Secret in a mount is named.
+    let s = Scratch::new();
+    let log = s.write(
+        "events.txt",
+        "2m   Warning   FailedMount   pod/harbor-core-6b8d9c7f5-k2xqz   MountVolume.SetUp failed for volume \"token-service-private-key\" : secret \"harbor-token-pair\" not found\n",
+    );
+    let r = run(&["diagnose", "--logs", &log, "-o", "json"]);
+    let f = one(&r, "event-mount-failed");
+    assert!(
+        notes(&f).contains("`secret \"harbor-token-pair\"`"),
+        "{}",
+        notes(&f)
+    );
+    assert!(
+        notes(&f).contains("existing-secret-missing"),
+        "{}",
+        notes(&f)
+    );
+}

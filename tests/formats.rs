@@ -122,9 +122,9 @@ fn junit_of_diagnose_has_the_log_rules() {
     let r = run(&["diagnose", "--logs", &log, "-o", "junit"]);
     let cases = junit_cases(&r.stdout);
     assert!(
-        cases
-            .iter()
-            .all(|c| c.0.starts_with("log-") || c.0 == "rbac-forbidden"),
+        cases.iter().all(|c| c.0.starts_with("log-")
+            || c.0.starts_with("event-")
+            || c.0 == "rbac-forbidden"),
         "{cases:?}"
     );
     assert!(cases

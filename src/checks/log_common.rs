@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 
 use super::Context;
 use crate::diagnose::{Hit, Kind, LogScan};
+use crate::report::{Finding, Origin};
+use crate::values::{SourceOrigin, Sources};
 
 /// The scan and the hits of `rule`, or `None` when the run read no logs or none matched.
 pub(super) fn hits<'a>(ctx: &Context<'a>, rule: &str) -> Option<(&'a LogScan, Vec<&'a Hit>)> {
@@ -41,6 +43,32 @@ pub(super) fn of<'a>(hits: &[&'a Hit], kinds: &[Kind]) -> Vec<&'a Hit> {
         .copied()
         .filter(|h| kinds.contains(&h.signature.kind))
         .collect()
+}
+
+/// Event findings read from the API are the cluster's, not logs: `source` says `cluster`
+/// (the same text piped in from `kubectl describe` stays `logs`).
+pub(super) fn event_origin(finding: Finding, hits: &[&Hit], sources: &Sources) -> Finding {
+    let from_cluster = hits
+        .first()
+        .is_some_and(|h| sources.get(h.span.source).origin == SourceOrigin::Cluster);
+    if from_cluster {
+        finding.from_object(Origin::Cluster, None)
+    } else {
+        finding
+    }
+}
+
+/// The distinct details of `hits` (pods holding a volume, a missing Secret), in input order.
+pub(super) fn details(hits: &[&Hit]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for h in hits {
+        if let Some(d) = &h.detail {
+            if !out.contains(d) {
+                out.push(d.clone());
+            }
+        }
+    }
+    out
 }
 
 /// `3 lines show` / `1 line shows`: the subject of a message and its verb, agreeing.

@@ -13,6 +13,9 @@ mod clock_skew;
 mod database_major_upgrade;
 mod database_password_changed;
 mod default_password;
+mod event_mount_failed;
+mod event_scheduling_failed;
+mod event_volume_multi_attach;
 mod existing_secret;
 mod external_database_too_old;
 mod external_url_mismatch;
@@ -35,6 +38,9 @@ mod log_token_expired;
 mod log_token_key_unreadable;
 mod log_token_not_yet_valid;
 mod log_token_signature_invalid;
+mod log_trivy_cache_permission;
+mod log_trivy_db_download;
+mod log_trivy_skip_update_no_db;
 mod migration_unguarded;
 mod persistence_immutable_change;
 mod placeholder;
@@ -191,6 +197,12 @@ pub static RULES: &[&dyn Rule] = &[
     &log_database_password::LogDatabasePassword,
     &log_migration_dirty::LogMigrationDirty,
     &log_database_upgrade_failed::LogDatabaseUpgradeFailed,
+    &log_trivy_cache_permission::LogTrivyCachePermission,
+    &log_trivy_db_download::LogTrivyDbDownload,
+    &log_trivy_skip_update_no_db::LogTrivySkipUpdateNoDb,
+    &event_volume_multi_attach::EventVolumeMultiAttach,
+    &event_mount_failed::EventMountFailed,
+    &event_scheduling_failed::EventSchedulingFailed,
     &placeholder::Placeholder,
 ];
 

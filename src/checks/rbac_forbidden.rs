@@ -19,11 +19,11 @@ impl Rule for RbacForbidden {
     fn explain(&self) -> &'static str {
         "With a cluster, `harbor-upgrade` reads the release's Helm record, its core Deployment and the \
 Secrets the chart and the values name, in the release namespace only; `diagnose` lists the \
-release's pods and reads their logs (`pods/log`). When RBAC refuses one of these reads the run goes on without it and this warning names the verb, the resource and what \
+release's pods, reads their logs (`pods/log`) and lists the namespace's Warning events. When RBAC refuses one of these reads the run goes on without it and this warning names the verb, the resource and what \
 was not checked, instead of failing. A clean report with this warning is incomplete.\n\n\
 **Fix:** grant the verbs in `docs/rbac.md` (a Role with `get` and `list` on `secrets` and \
-`list` on `deployments`, and for `diagnose` `list` on `pods` and `get` on `pods/log`, in the \
-release namespace) to the user or service account, or run with \
+`list` on `deployments`, and for `diagnose` `list` on `pods` and `events` and `get` on \
+`pods/log`, in the release namespace) to the user or service account, or run with \
 a kubeconfig context that has them."
     }
     fn check(&self, ctx: &Context<'_>, out: &mut Findings) {

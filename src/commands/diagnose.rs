@@ -1,6 +1,8 @@
-//! `diagnose`: read bounded logs of the release's core, registry and jobservice pods (or log
-//! files saved with `kubectl logs`), match them against the signature table and report the
-//! `log-*` findings, rendered like `preflight check`'s.
+//! `diagnose`: read bounded logs of the release's core, registry, jobservice, database, redis and
+//! trivy pods and the namespace's Warning events about the release's pods and volumes (or log
+//! files saved with `kubectl logs`, and `kubectl describe` / `kubectl get events` text), match
+//! them against the signature table and report the `log-*` and `event-*` findings, rendered like
+//! `preflight check`'s.
 
 use anyhow::Context as _;
 use k8s_openapi::api::core::v1::Pod;
@@ -12,7 +14,7 @@ use crate::checks::{self, ClusterFacts, Context, DeniedRead, Settings};
 use crate::cli::{DiagnoseArgs, Renderer};
 use crate::diagnose::duration::parse_go_duration;
 use crate::diagnose::{Filter, LogScan, SourceScanner, StreamOrigin};
-use crate::input::{LineReader, Size, LOG_LINE_LIMIT, STDIN_NAME};
+use crate::input::{LineInfo, LineReader, Size, LOG_LINE_LIMIT, STDIN_NAME};
 use crate::kube::{self, Cluster, LogBounds};
 use crate::report::Style;
 use crate::values::{Node, SourceOrigin, Sources, Value};
@@ -22,7 +24,14 @@ pub const DEFAULT_TAIL: u32 = 2000;
 /// Bytes read per container at most: a few thousand Harbor lines fit many times over.
 pub const LIMIT_BYTES: i64 = 8 * 1024 * 1024;
 /// The components whose logs carry the signatures.
-const COMPONENTS: &[&str] = &["core", "registry", "jobservice"];
+const COMPONENTS: &[&str] = &[
+    "core",
+    "registry",
+    "jobservice",
+    "database",
+    "redis",
+    "trivy",
+];
 
 /// Reads the logs, runs the `log-*` rules, prints the report.
 pub fn run(args: &DiagnoseArgs, style: Style) -> anyhow::Result<Outcome> {
@@ -45,8 +54,14 @@ pub fn run(args: &DiagnoseArgs, style: Style) -> anyhow::Result<Outcome> {
             since_seconds: since,
             limit_bytes: Some(LIMIT_BYTES),
         };
-        let facts =
-            cluster::runtime()?.block_on(read_cluster(args, bounds, &mut sources, &mut scan))?;
+        let since_time = since.and_then(|s| OffsetDateTime::from_unix_timestamp(now - s).ok());
+        let facts = cluster::runtime()?.block_on(read_cluster(
+            args,
+            bounds,
+            since_time,
+            &mut sources,
+            &mut scan,
+        ))?;
         Some(facts)
     } else {
         if cluster::wants_cluster(&args.cluster) {
@@ -82,7 +97,9 @@ pub fn run(args: &DiagnoseArgs, style: Style) -> anyhow::Result<Outcome> {
         ctx = ctx.with_cluster(facts);
     }
     let report = checks::run_selected(&ctx, |rule| {
-        rule.id().starts_with("log-") || rule.id() == "rbac-forbidden"
+        rule.id().starts_with("log-")
+            || rule.id().starts_with("event-")
+            || rule.id() == "rbac-forbidden"
     });
     let how = super::Emit {
         format: args.output.output,
@@ -147,12 +164,14 @@ fn read_files(
     Ok(())
 }
 
-/// Connects, finds the release and reads each container of its core, registry and jobservice
-/// pods (and the previous instance of restarted ones). A `403` becomes an `rbac-forbidden`
-/// finding; a container without a log (not started yet, no previous instance) is a note.
+/// Connects, finds the release and reads each container of its pods of [`COMPONENTS`] (and the
+/// previous instance of restarted ones), then the Warning events about its objects. A `403`
+/// becomes an `rbac-forbidden` finding; a container without a log (not started yet, no previous
+/// instance) is a note.
 async fn read_cluster(
     args: &DiagnoseArgs,
     bounds: LogBounds,
+    since: Option<OffsetDateTime>,
     sources: &mut Sources,
     scan: &mut LogScan,
 ) -> anyhow::Result<ClusterFacts> {
@@ -165,10 +184,14 @@ async fn read_cluster(
         ..ClusterFacts::default()
     };
     let mut containers = 0;
+    // The release's pods, and the fullnames their names show, to tell its events apart.
+    let mut release_pods: Vec<String> = Vec::new();
+    let mut fullnames = vec![kube::names::fullname(&release, None, None)];
     for component in COMPONENTS {
         let selector = format!("release={release},component={component}");
         let mut pods = match kube::list_pods(&cluster, &selector).await {
             Ok(pods) => pods,
+            // `list` cannot be granted per label: one refusal stands for every component.
             Err(e) if e.forbidden().is_some() => {
                 facts.denied.push(denied(
                     &cluster,
@@ -176,9 +199,12 @@ async fn read_cluster(
                     "pods",
                     None,
                     format!("cluster://{}/pod", cluster.namespace),
-                    format!("the {component} pods were not found, so their logs were not read"),
+                    format!(
+                        "the release's pods ({}) were not found, so their logs were not read",
+                        COMPONENTS.join(", ")
+                    ),
                 ));
-                continue;
+                break;
             }
             Err(e) => return Err(e.into()),
         };
@@ -188,6 +214,15 @@ async fn read_cluster(
             );
         }
         pods.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+        for pod in &pods {
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            if let Some(fullname) = kube::fullname_of_pod(&name, component) {
+                if !fullnames.contains(&fullname) {
+                    fullnames.push(fullname);
+                }
+            }
+            release_pods.push(name);
+        }
         for pod in &pods {
             containers += read_pod(&cluster, pod, bounds, sources, scan, &mut facts).await?;
         }
@@ -200,7 +235,112 @@ async fn read_cluster(
     if let (Some(text), 0, true) = (&args.since, scan.lines, containers > 0) {
         crate::note!("note: no log line of the last `--since {text}`: the API server left out every older line; widen `--since` or leave it out");
     }
+    read_events(
+        &cluster,
+        &Owner {
+            release: &release,
+            fullnames: &fullnames,
+            pods: &release_pods,
+        },
+        since,
+        sources,
+        scan,
+        &mut facts,
+    )
+    .await?;
     Ok(facts)
+}
+
+/// What tells the release's events apart: its name, fullnames and pods.
+struct Owner<'a> {
+    release: &'a str,
+    fullnames: &'a [String],
+    pods: &'a [String],
+}
+
+/// Reads the namespace's Warning events, keeps those about the release's objects, and scans
+/// them as one source per object (`cluster://NS/pod/NAME/events`), one line per event, oldest
+/// first; `--since` drops older events. A `403` becomes an `rbac-forbidden` finding.
+async fn read_events(
+    cluster: &Cluster,
+    owner: &Owner<'_>,
+    since: Option<OffsetDateTime>,
+    sources: &mut Sources,
+    scan: &mut LogScan,
+    facts: &mut ClusterFacts,
+) -> anyhow::Result<()> {
+    let (events, capped) = match kube::list_warning_events(cluster).await {
+        Ok(read) => read,
+        Err(e) if e.forbidden().is_some() => {
+            facts.denied.push(denied(
+                cluster,
+                "list",
+                "events",
+                None,
+                format!("cluster://{}/event", cluster.namespace),
+                "the Warning events of the release's pods and volumes (Multi-Attach, mount and scheduling failures) were not read".to_string(),
+            ));
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let total = events.len();
+    // One group per object, in name order; the lines of a group in time order.
+    let mut groups: std::collections::BTreeMap<(String, String), Vec<String>> =
+        std::collections::BTreeMap::new();
+    for event in events
+        .iter()
+        .filter(|e| kube::belongs(e, owner.fullnames, owner.pods))
+    {
+        let o = &event.involved_object;
+        let key = (
+            o.kind.clone().unwrap_or_default(),
+            o.name.clone().unwrap_or_default(),
+        );
+        groups.entry(key).or_default().push(kube::event_line(event));
+    }
+    let mut kept = 0;
+    for ((kind, name), mut lines) in groups {
+        lines.sort();
+        kept += lines.len();
+        let object = format!("{}/{name}", kind.to_ascii_lowercase());
+        let address = format!(
+            "cluster://{}/{}/{name}/events",
+            cluster.namespace,
+            kind.to_ascii_lowercase()
+        );
+        let mut scanner = SourceScanner::new(
+            &StreamOrigin::Events { object },
+            Filter { since, tail: None },
+        );
+        let mut offset = 0u64;
+        for (i, line) in lines.iter().enumerate() {
+            let len = line.len() as u64;
+            let info = LineInfo {
+                number: i as u64 + 1,
+                offset,
+                len,
+                truncated: line.len() > LOG_LINE_LIMIT,
+            };
+            offset += len + 1;
+            let cut = &line.as_bytes()[..line.len().min(LOG_LINE_LIMIT)];
+            scanner.line(scan, cut, info);
+        }
+        scanner.finish(scan, sources, &address, SourceOrigin::Cluster);
+    }
+    crate::note!(
+        "note: looked at {kept} of {total} Warning event(s) in namespace `{}`: those about the pods and volumes of release `{}`",
+        cluster.namespace,
+        owner.release
+    );
+    if capped {
+        crate::note!(
+            "note: the namespace holds more than {} Warning events; only the first {} were read",
+            kube::MAX_EVENTS,
+            kube::MAX_EVENTS
+        );
+    }
+    Ok(())
 }
 
 /// Reads one pod's containers; returns how many logs were read.

@@ -1,7 +1,8 @@
 //! Harbor log diagnosis: reads log text (saved with `kubectl logs`, or read from the pod log API
-//! by `commands/diagnose`), takes every line apart ([`line`]), matches the signature table
-//! ([`signatures`]) and keeps the hits with their pod, time and place in the source, so that the
-//! `log-*` rules in `checks/` can turn them into findings.
+//! by `commands/diagnose`, and the Warning events it reads, one line per event), takes every
+//! line apart ([`line`]), matches the signature table ([`signatures`]) and keeps the hits with
+//! their pod (or event object), time and place in the source, so that the `log-*` and `event-*`
+//! rules in `checks/` can turn them into findings.
 //!
 //! Nothing here reads files or the cluster: the caller adds each log text to [`Sources`] and
 //! hands over its id. Every line that produced a hit gets its secret-looking ranges
@@ -39,6 +40,11 @@ pub enum StreamOrigin {
         container: String,
         /// The previous (terminated) instance of the container.
         previous: bool,
+    },
+    /// The Warning events of one object read from the API, one line per event.
+    Events {
+        /// `pod/harbor-registry-5b4c8f9d8-x2x7k`, `persistentvolumeclaim/data-harbor-redis-0`.
+        object: String,
     },
 }
 
@@ -115,6 +121,9 @@ pub struct LogScan {
     pub newest_before_since: Option<OffsetDateTime>,
     /// Lines looked at that were longer than [`LOG_LINE_LIMIT`] and were cut to it.
     pub truncated: usize,
+    /// Streams from this index on belong to the source being scanned (their source is not
+    /// known yet); the ones before it are finished and never match a new line.
+    first_pending: usize,
 }
 
 /// A line that `--since` and `--tail` may still leave out: whether it is older than `--since`,
@@ -181,7 +190,7 @@ impl SourceScanner {
     fn stream_slot(&mut self, scan: &mut LogScan, head: &line::LineHead<'_>) -> usize {
         let (pod, container) = match &self.origin {
             StreamOrigin::File => (head.pod, head.container),
-            StreamOrigin::Container { .. } => (None, None),
+            StreamOrigin::Container { .. } | StreamOrigin::Events { .. } => (None, None),
         };
         if let Some((p, c, slot)) = &self.last_stream {
             if pod == p.as_deref() && container == c.as_deref() {
@@ -204,6 +213,12 @@ impl SourceScanner {
                 pod: Some(pod.clone()),
                 container: Some(container.clone()),
                 previous: *previous,
+            },
+            StreamOrigin::Events { object } => Stream {
+                source: PENDING_SOURCE,
+                pod: Some(object.clone()),
+                container: Some("events".to_string()),
+                previous: false,
             },
         };
         let index = scan.stream_index(stream);
@@ -240,7 +255,7 @@ impl SourceScanner {
             signatures::match_line(&line).map(|(signature, range)| PendingHit {
                 signature,
                 column: line[..range.start].chars().count() + 1,
-                detail: signatures::detail(signature.kind, &line[range.end..]),
+                detail: signatures::detail_of(signature.kind, &line, range.clone()),
                 text: line.clone().into_owned(),
                 range,
             })
@@ -333,11 +348,11 @@ impl SourceScanner {
                 column: 1,
             });
         }
-        for stream in &mut scan.streams {
-            if stream.source == PENDING_SOURCE {
-                stream.source = id;
-            }
+        let first = scan.first_pending;
+        for stream in &mut scan.streams[first..] {
+            stream.source = id;
         }
+        scan.first_pending = scan.streams.len();
         for mut hit in self.hits {
             hit.span.source = id;
             scan.hits.push(hit);
@@ -352,9 +367,12 @@ impl LogScan {
         Self::default()
     }
 
+    /// The index of a stream of the source being scanned: only its own streams are looked
+    /// through, so that thousands of sources (one per event object) cost linear time.
     fn stream_index(&mut self, stream: Stream) -> usize {
-        if let Some(i) = self.streams.iter().position(|s| *s == stream) {
-            return i;
+        let first = self.first_pending;
+        if let Some(i) = self.streams[first..].iter().position(|s| *s == stream) {
+            return first + i;
         }
         self.streams.push(stream);
         self.streams.len() - 1
@@ -458,6 +476,7 @@ pub fn finding(
         _ => finding.note(format!("{count} matching {lines}, without timestamps")),
     };
     let pods = scan.pods(hits);
+    let events_only = hits.iter().all(|h| h.signature.rule.starts_with("event-"));
     finding = if pods.is_empty() {
         let mut files: Vec<&str> = hits
             .iter()
@@ -465,10 +484,17 @@ pub fn finding(
             .collect();
         files.sort_unstable();
         files.dedup();
-        finding.note(format!(
+        if events_only {
+            finding.note(format!(
+                "read in {}; each line of `kubectl describe` and `kubectl get events` text names its object",
+                files.join(", ")
+            ))
+        } else {
+            finding.note(format!(
             "logged in {}; the pods are not recorded (save logs with `kubectl logs --prefix` to see which pod logged what)",
             files.join(", ")
         ))
+        }
     } else {
         finding.note(format!("logged by {}", pods.join(", ")))
     };
@@ -672,6 +698,33 @@ mod tests {
         assert_eq!(s.lines, 4);
         let lines: Vec<usize> = s.hits.iter().map(|h| h.span.line).collect();
         assert_eq!(lines, [2, 4, 5]);
+    }
+
+    // Each source looks only through its own streams (one source per event object made the
+    // lookup quadratic); the same pod in two files is still two streams.
+    #[test]
+    fn streams_of_finished_sources_are_not_reused() {
+        let mut sources = Sources::new();
+        let mut s = LogScan::new();
+        let text = "[pod/a/core] 2024-06-03T08:00:00Z token is not valid yet\n";
+        let one = s.scan_text(
+            &mut sources,
+            "1.log",
+            text,
+            &StreamOrigin::File,
+            Filter::default(),
+        );
+        let two = s.scan_text(
+            &mut sources,
+            "2.log",
+            text,
+            &StreamOrigin::File,
+            Filter::default(),
+        );
+        assert_eq!(s.streams.len(), 2);
+        assert_eq!(s.streams[0].source, one);
+        assert_eq!(s.streams[1].source, two);
+        assert_eq!((s.hits[0].stream, s.hits[1].stream), (0, 1));
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The signature table: the exact texts Harbor, distribution, golang-jwt, oauth2 and the database
 //! log for each credential, key and clock failure, with the Harbor versions that print each
-//! wording. Sources: harbor-facts §5.3 (JWT texts per golang-jwt version) and §8 (log format
-//! strings), and the user reports quoted in `docs/diagnose.md`.
+//! wording; the Trivy adapter's cache and database failures; and the messages of the Warning
+//! events of Harbor's pods and volumes (attach, mount and scheduling failures), as the API
+//! returns them and as `kubectl describe` / `kubectl get events` print them. Sources:
+//! harbor-facts §5.3 (JWT texts per golang-jwt version) and §8 (log format strings), and the
+//! user reports and Kubernetes sources quoted in `docs/diagnose.md`.
 //!
 //! Order matters: a line is attributed to the first signature that matches it, so the more
 //! specific wording comes first (`token signature is invalid: crypto/rsa: …` before
@@ -93,6 +96,28 @@ pub enum Kind {
     MigrationDirty,
     /// The internal database's PostgreSQL major upgrade or `initdb` failing at startup.
     DatabaseUpgrade,
+    /// The Trivy adapter cannot create or write its cache directory (`permission denied`).
+    TrivyCachePermission,
+    /// Trivy cannot download its vulnerability database.
+    TrivyDbDownload,
+    /// Trivy cannot download its Java database.
+    TrivyJavaDbDownload,
+    /// Trivy told to skip the database update (`trivy.skipUpdate`) with no database in its cache.
+    TrivySkipUpdateNoDb,
+    /// Trivy's cached database has a schema this Trivy cannot read (an old offline copy).
+    TrivyDbSchema,
+    /// Event `FailedAttachVolume`: `Multi-Attach error for volume`.
+    MultiAttach,
+    /// Event `FailedAttachVolume` of another cause (`AttachVolume.Attach failed`).
+    AttachFailed,
+    /// Event `FailedMount`: `MountVolume.SetUp failed`, `Unable to attach or mount volumes`.
+    MountFailed,
+    /// Event `FailedScheduling`: `volume node affinity conflict`.
+    SchedulingVolumeAffinity,
+    /// Event `FailedScheduling`: `pod has unbound immediate PersistentVolumeClaims`.
+    SchedulingUnboundClaim,
+    /// Event `FailedScheduling` of another cause (`0/3 nodes are available: …`).
+    SchedulingOther,
 }
 
 /// One text to look for.
@@ -394,6 +419,107 @@ pub static SIGNATURES: &[Signature] = &[
         also: None,
         wording: "the internal database pod (harbor-db) at startup, when it upgrades PostgreSQL 13 → 14 → 15 in place or initialises its data directory",
     },
+    Signature {
+        rule: "log-trivy-cache-permission",
+        kind: Kind::TrivyCachePermission,
+        needles: &[
+            "creating trivy cache dir: mkdir",
+            "mkdir /home/scanner/.cache",
+            "failed to create cache dir: mkdir",
+        ],
+        also: Some("permission denied"),
+        wording: "the Trivy adapter at startup (`checking config: creating trivy cache dir`), or Trivy during a scan (`/home/scanner/.cache/trivy/fanal`), every chart",
+    },
+    Signature {
+        rule: "log-trivy-skip-update-no-db",
+        kind: Kind::TrivySkipUpdateNoDb,
+        needles: &[
+            "cannot be specified on the first run",
+            "The first run cannot skip downloading DB",
+        ],
+        also: None,
+        wording: "Trivy inside the adapter: `--skip-update` (Trivy before 0.48) or `--skip-db-update`, set by `trivy.skipUpdate`, with no database in the cache",
+    },
+    Signature {
+        rule: "log-trivy-skip-update-no-db",
+        kind: Kind::TrivyDbSchema,
+        needles: &["The local DB has an old schema version"],
+        also: None,
+        wording: "Trivy inside the adapter: the database in the cache is an offline copy of an older schema",
+    },
+    Signature {
+        rule: "log-trivy-db-download",
+        kind: Kind::TrivyJavaDbDownload,
+        needles: &[
+            "Java DB update failed",
+            "failed to download Java DB",
+        ],
+        also: None,
+        wording: "Trivy inside the adapter, scanning an image with JAR files (Trivy 0.37 and later)",
+    },
+    Signature {
+        rule: "log-trivy-db-download",
+        kind: Kind::TrivyDbDownload,
+        needles: &["failed to download vulnerability DB"],
+        also: None,
+        wording: "Trivy inside the adapter: from GitHub releases before Trivy 0.23, from an OCI registry (`ghcr.io`, `mirror.gcr.io`) since then",
+    },
+    Signature {
+        rule: "event-volume-multi-attach",
+        kind: Kind::MultiAttach,
+        needles: &["Multi-Attach error for volume"],
+        also: None,
+        wording: "Kubernetes attach/detach controller, event `FailedAttachVolume`",
+    },
+    Signature {
+        rule: "event-scheduling-failed",
+        kind: Kind::SchedulingVolumeAffinity,
+        needles: &["volume node affinity conflict"],
+        also: None,
+        wording: "Kubernetes scheduler (VolumeBinding), event `FailedScheduling`",
+    },
+    Signature {
+        rule: "event-scheduling-failed",
+        kind: Kind::SchedulingUnboundClaim,
+        needles: &["pod has unbound immediate PersistentVolumeClaims"],
+        also: None,
+        wording: "Kubernetes scheduler (VolumeBinding), event `FailedScheduling`",
+    },
+    Signature {
+        rule: "event-scheduling-failed",
+        kind: Kind::SchedulingOther,
+        needles: &["nodes are available: "],
+        also: None,
+        wording: "Kubernetes scheduler, event `FailedScheduling`",
+    },
+    Signature {
+        rule: "event-mount-failed",
+        kind: Kind::AttachFailed,
+        needles: &["AttachVolume.Attach failed for volume"],
+        also: None,
+        wording: "Kubernetes attach/detach controller, event `FailedAttachVolume`",
+    },
+    Signature {
+        rule: "event-mount-failed",
+        kind: Kind::MountFailed,
+        needles: &["MountVolume.SetUp failed for volume"],
+        also: None,
+        wording: "kubelet, event `FailedMount`",
+    },
+    Signature {
+        rule: "event-mount-failed",
+        kind: Kind::MountFailed,
+        needles: &["MountVolume.MountDevice failed for volume"],
+        also: None,
+        wording: "kubelet, event `FailedMount`, staging the volume on the node",
+    },
+    Signature {
+        rule: "event-mount-failed",
+        kind: Kind::MountFailed,
+        needles: &["Unable to attach or mount volumes"],
+        also: None,
+        wording: "kubelet, event `FailedMount`, after the attach or mount timed out",
+    },
 ];
 
 /// Every needle of the table in one automaton: one pass over a line tells whether any
@@ -436,6 +562,13 @@ pub fn detail(kind: Kind, after: &str) -> Option<String> {
                 .unwrap_or(after.len());
             &after[..end]
         }
+        Kind::MultiAttach => after
+            .split_once("Volume is already used by pod(s) ")
+            .map_or("", |(_, pods)| {
+                pods.split([' ', '\t']).next().unwrap_or_default()
+            })
+            .trim_end_matches([',', '.']),
+        Kind::MountFailed => missing_object(after),
         Kind::PemType => {
             let after = after.trim_start_matches([':', ' ']);
             let end = after
@@ -446,6 +579,63 @@ pub fn detail(kind: Kind, after: &str) -> Option<String> {
         _ => return None,
     };
     (!detail.is_empty()).then(|| detail.to_string())
+}
+
+/// The detail of a hit of `kind` matched at `range` of `line`: what follows the match
+/// ([`detail`]), except for Trivy's download failures, whose reason (`TOOMANYREQUESTS`, a
+/// timeout) may come before Trivy's final `failed to download vulnerability DB`.
+pub fn detail_of(kind: Kind, line: &str, range: std::ops::Range<usize>) -> Option<String> {
+    match kind {
+        Kind::TrivyDbDownload | Kind::TrivyJavaDbDownload => {
+            let class = download_failure(line);
+            (!class.is_empty()).then(|| class.to_string())
+        }
+        _ => detail(kind, line.get(range.end..).unwrap_or_default()),
+    }
+}
+
+/// Why a Trivy database download failed, as the rule words its help: `rate-limited` (ghcr.io's
+/// `TOOMANYREQUESTS`, GitHub's `API rate limit exceeded`), `unreachable` (DNS, timeouts, refused
+/// connections, a proxy's `Forbidden`), or nothing when the line does not say.
+fn download_failure(after: &str) -> &'static str {
+    const RATE: &[&str] = &[
+        "TOOMANYREQUESTS",
+        "rate limit exceeded",
+        "429 Too Many Requests",
+    ];
+    const NETWORK: &[&str] = &[
+        "i/o timeout",
+        "no such host",
+        "connection refused",
+        "dial tcp",
+        "Forbidden",
+        "TLS handshake timeout",
+        "x509: certificate",
+    ];
+    if RATE.iter().any(|t| after.contains(t)) {
+        "rate-limited"
+    } else if NETWORK.iter().any(|t| after.contains(t)) {
+        "unreachable"
+    } else {
+        ""
+    }
+}
+
+/// `secret "NAME"` or `configmap "NAME"` of a mount that failed because the object is missing
+/// (`MountVolume.SetUp failed for volume "x" : secret "harbor-core" not found`).
+fn missing_object(after: &str) -> &str {
+    for kind in ["secret \"", "configmap \""] {
+        if let Some(at) = after.find(kind) {
+            let rest = &after[at..];
+            if let Some(end) = rest[kind.len()..].find('"') {
+                let whole = &rest[..=kind.len() + end];
+                if rest[whole.len()..].starts_with(" not found") {
+                    return whole;
+                }
+            }
+        }
+    }
+    ""
 }
 
 /// The first Harbor release whose source the signature texts were checked against.
@@ -538,6 +728,64 @@ mod tests {
             Some("PRIVATE KEY".into())
         );
         assert_eq!(detail(Kind::Signature, "x"), None);
+    }
+
+    // The adapter's JSON lines and `kubectl describe` event rows, as the reports show them.
+    #[test]
+    fn trivy_and_event_lines() {
+        assert_eq!(
+            kind(
+                r#"{"level":"fatal","msg":"Error: checking config: creating trivy cache dir: mkdir /home/scanner/.cache/trivy: permission denied","time":"2021-03-04T18:24:10Z"}"#
+            ),
+            Some(Kind::TrivyCachePermission)
+        );
+        // The warning before it names the same directory but is no failure.
+        assert_eq!(
+            kind(
+                r#"{"level":"warning","msg":"trivy cache dir does not exist","path":"/home/scanner/.cache/trivy","time":"2021-03-04T18:24:10Z"}"#
+            ),
+            None
+        );
+        let line = r"2024-10-15T14:30:19Z	FATAL	Fatal error	init error: DB error: failed to download vulnerability DB: OCI artifact error: OCI repository error: GET https://ghcr.io/v2/aquasecurity/trivy-db/manifests/2: TOOMANYREQUESTS: retry-after: 127.702µs, allowed: 44000/minute";
+        let (sig, range) = match_line(line).expect("a hit");
+        assert_eq!(sig.kind, Kind::TrivyDbDownload);
+        assert_eq!(
+            detail_of(sig.kind, line, range),
+            Some("rate-limited".into())
+        );
+        // The reason may come before Trivy's last words.
+        let line = r#"err="OCI repository error: GET https://ghcr.io/v2/: TOOMANYREQUESTS" FATAL init error: DB error: failed to download vulnerability DB: failed to download artifact from any source"#;
+        let (sig, range) = match_line(line).expect("a hit");
+        assert_eq!(
+            detail_of(sig.kind, line, range),
+            Some("rate-limited".into())
+        );
+        let line = r#"Java DB update failed: OCI repository error: Get "https://ghcr.io/v2/": dial tcp 20.205.243.164:443: i/o timeout"#;
+        let (sig, range) = match_line(line).expect("a hit");
+        assert_eq!(detail_of(sig.kind, line, range), Some("unreachable".into()));
+        assert_eq!(
+            kind(
+                r"2020-05-20T11:40:48.964Z	FATAL	database error: --skip-update cannot be specified on the first run"
+            ),
+            Some(Kind::TrivySkipUpdateNoDb)
+        );
+        let row = "  Warning  FailedScheduling  3m  default-scheduler  0/3 nodes are available: 1 node(s) had volume node affinity conflict, 2 node(s) didn't match Pod's node affinity/selector.";
+        assert_eq!(kind(row), Some(Kind::SchedulingVolumeAffinity));
+        let row = r#"  Warning  FailedAttachVolume  2m  attachdetach-controller  Multi-Attach error for volume "pvc-0c8f" Volume is already used by pod(s) harbor-registry-5b4c8f9d8-abcde"#;
+        let (sig, range) = match_line(row).expect("a hit");
+        assert_eq!(sig.kind, Kind::MultiAttach);
+        assert_eq!(
+            detail(sig.kind, &row[range.end..]),
+            Some("harbor-registry-5b4c8f9d8-abcde".into())
+        );
+        assert_eq!(
+            detail(
+                Kind::MountFailed,
+                r#" "core-internal-certs" : secret "harbor-core-internal-tls" not found"#
+            ),
+            Some(r#"secret "harbor-core-internal-tls""#.into())
+        );
+        assert_eq!(detail(Kind::MountFailed, r#" "data" : rpc error"#), None);
     }
 
     #[test]

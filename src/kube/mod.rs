@@ -17,6 +17,7 @@
 
 mod client;
 mod error;
+mod events;
 mod exec;
 mod helm;
 mod lease;
@@ -27,6 +28,9 @@ mod read;
 
 pub use client::{connect, parse_request_timeout, Cluster, ClusterOptions};
 pub use error::{Error, Request};
+pub use events::{
+    belongs, event_line, event_object, fullname_of_pod, list_warning_events, MAX_EVENTS,
+};
 pub use exec::{exec, exec_targets, now_ns, ExecOutput, PodInfo};
 pub use helm::{decode_release, decode_release_config_map, HelmRelease, ReleaseError, Storage};
 pub use lease::{watch_renewals, Renewal, NODE_LEASE_NAMESPACE};

@@ -15,7 +15,7 @@
 //! The kinds are those the goharbor/harbor chart renders (Secrets, `ConfigMaps`, Services,
 //! `PersistentVolumeClaims`, Deployments, `StatefulSets`, Ingresses, the migration Job), those
 //! Helm itself writes (release Secrets or `ConfigMaps`, a Namespace with `--create-namespace`),
-//! and those the tool reads (Pods, node Leases).
+//! and those the tool reads (Pods, node Leases, the core/v1 Events of `diagnose`).
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
     APIGroup, APIGroupList, APIResource, APIResourceList, APIVersions, GroupVersionForDiscovery,
@@ -197,6 +197,19 @@ pub static KINDS: &[ServedKind] = &[
         true,
         &["exec", "log"],
         k8s_openapi::api::core::v1::Pod
+    ),
+    kind!(
+        "",
+        "v1",
+        "events",
+        "event",
+        "Event",
+        true,
+        &["ev"],
+        false,
+        false,
+        &[],
+        k8s_openapi::api::core::v1::Event
     ),
     kind!(
         "apps",

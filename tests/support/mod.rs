@@ -21,6 +21,7 @@
 )]
 
 pub mod discovery;
+pub mod events;
 pub mod exec;
 pub mod fields;
 pub mod harbor;
@@ -464,6 +465,9 @@ fn respond(
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     if let ["api", "v1", "namespaces", ns, "pods", pod, "log"] = segments.as_slice() {
         return logs::respond(state, ns, pod, query);
+    }
+    if let ("GET", ["api", "v1", "namespaces", ns, "events"]) = (method, segments.as_slice()) {
+        return events::list(state, ns, query);
     }
     objects::respond(state, method, target, headers, body)
 }
