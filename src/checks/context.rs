@@ -223,6 +223,8 @@ pub struct ClusterFacts {
     pub clock: Option<crate::clock::ClockFacts>,
     /// The token key mounted in each core pod, by digest, when the pods could be read.
     pub token_keys: Option<super::TokenKeyFacts>,
+    /// The live Secrets against a backup (`verify --backup`).
+    pub backup: Option<super::BackupFacts>,
 }
 
 /// One read RBAC did not allow.

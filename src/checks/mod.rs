@@ -8,6 +8,7 @@ mod context;
 pub mod fields;
 
 mod admin_password_ignored;
+mod backup_credential_changed;
 mod chart_release_defect;
 mod clock_skew;
 mod database_major_upgrade;
@@ -73,6 +74,7 @@ mod xsrf_key_length;
 
 use std::fmt::Write as _;
 
+pub use backup_credential_changed::{BackupChange, BackupFacts};
 pub use clock_skew::{clock_limits, ClockLimits};
 pub use token_key_inconsistent::{PodKeyHash, TokenKeyFacts, TOKEN_KEY_PATH};
 
@@ -187,6 +189,7 @@ pub static RULES: &[&dyn Rule] = &[
     &log_migration_dirty::LogMigrationDirty,
     &log_database_upgrade_failed::LogDatabaseUpgradeFailed,
     &placeholder::Placeholder,
+    &backup_credential_changed::BackupCredentialChanged,
 ];
 
 /// The rule with this ID.

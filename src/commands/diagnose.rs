@@ -150,7 +150,7 @@ fn read_files(
 /// Connects, finds the release and reads each container of its core, registry and jobservice
 /// pods (and the previous instance of restarted ones). A `403` becomes an `rbac-forbidden`
 /// finding; a container without a log (not started yet, no previous instance) is a note.
-async fn read_cluster(
+pub(super) async fn read_cluster(
     args: &DiagnoseArgs,
     bounds: LogBounds,
     sources: &mut Sources,

@@ -40,6 +40,8 @@ pub struct HelmRelease {
     pub revision: u64,
     /// `deployed`, `superseded`, `failed` …
     pub status: String,
+    /// When this revision was deployed (`info.last_deployed`, RFC 3339 as Helm writes it).
+    pub last_deployed: Option<String>,
     /// The chart name (`harbor`).
     pub chart_name: String,
     /// The chart version (`1.14.2`).
@@ -95,6 +97,8 @@ struct Raw {
 struct RawInfo {
     #[serde(default)]
     status: String,
+    #[serde(default)]
+    last_deployed: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -177,7 +181,12 @@ fn decode_payload(
         name: raw.name,
         namespace: raw.namespace,
         revision: raw.version,
-        status: raw.info.map(|i| i.status).unwrap_or_default(),
+        status: raw
+            .info
+            .as_ref()
+            .map(|i| i.status.clone())
+            .unwrap_or_default(),
+        last_deployed: raw.info.and_then(|i| i.last_deployed),
         chart_name: metadata
             .as_ref()
             .map(|m| m.name.clone())
@@ -218,7 +227,7 @@ mod tests {
         }
     }
 
-    const JSON: &str = r#"{"name":"harbor","namespace":"harbor","version":3,"info":{"status":"deployed"},
+    const JSON: &str = r#"{"name":"harbor","namespace":"harbor","version":3,"info":{"status":"deployed","last_deployed":"2026-03-01T10:00:00.123456789Z"},
         "chart":{"metadata":{"name":"harbor","version":"1.12.4","appVersion":"2.8.4"}},
         "config":{"secretKey":"abc","core":{"replicas":2}},"manifest":"---"}"#;
 
@@ -229,6 +238,10 @@ mod tests {
             assert_eq!(r.name, "harbor");
             assert_eq!(r.revision, 3);
             assert_eq!(r.status, "deployed");
+            assert_eq!(
+                r.last_deployed.as_deref(),
+                Some("2026-03-01T10:00:00.123456789Z")
+            );
             assert_eq!(r.chart_version, "1.12.4");
             assert_eq!(r.app_version.as_deref(), Some("2.8.4"));
             assert_eq!(r.config["core"]["replicas"], 2);
