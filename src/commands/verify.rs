@@ -134,7 +134,13 @@ pub fn run(args: &VerifyArgs, style: Style) -> anyhow::Result<Outcome> {
         style,
     };
     let outcome = emit_report(report, &gathered.inputs.sources, &how)?;
-    verdict(&gathered, &release, outcome, errors, args.output.output)?;
+    verdict(
+        &gathered,
+        &release,
+        outcome,
+        (errors, scan.lines),
+        args.output.output,
+    )?;
     Ok(outcome)
 }
 
@@ -225,7 +231,7 @@ fn verdict(
     gathered: &cluster::Gathered,
     release: &str,
     outcome: Outcome,
-    errors: usize,
+    (errors, lines): (usize, usize),
     format: OutputFormat,
 ) -> anyhow::Result<()> {
     let denied = gathered.facts.denied.len();
@@ -237,8 +243,17 @@ fn verdict(
             "verdict: not judged: {denied} read(s) were refused (see `rbac-forbidden` above)"
         ),
         Outcome::Clean => format!(
-            "verdict: healthy: release `{release}` rolled out, its keys agree{}, and its logs show no known failure",
-            if gathered.facts.backup.is_some() { ", nothing dangerous changed since the backup" } else { "" }
+            "verdict: healthy: release `{release}` rolled out, its keys agree{}, and {}",
+            if gathered.facts.backup.is_some() {
+                ", nothing dangerous changed since the backup"
+            } else {
+                ""
+            },
+            if lines == 0 {
+                "no log line was there to judge".to_string()
+            } else {
+                format!("{lines} log line(s) show no known failure")
+            }
         ),
     };
     let line = crate::redact::escape(&line).into_owned();
