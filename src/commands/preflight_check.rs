@@ -9,8 +9,11 @@ use super::{emit_report, inputs, Emit, Outcome};
 use crate::chart::{catalog, known_release, parse_release, read_chart, LocalChart, Release};
 use crate::checks::{self, Context, Settings};
 use crate::cli::CheckArgs;
+use crate::rendered::Stream;
 use crate::report::Style;
-use crate::values::{merge_into, LoadOptions, LoadedDoc, Node, PinnedChart, Sources, Value};
+use crate::values::{
+    merge_into, LoadOptions, LoadedDoc, Node, PinnedChart, SecretObject, Sources, Value,
+};
 
 /// Runs the check and prints the report.
 pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
@@ -39,8 +42,18 @@ pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
     if args.reuse_values && args.deployed_values.is_empty() {
         anyhow::bail!("`--reuse-values` merges the values given over the release's: it needs the cluster (`--release`, `-n` or `--kubeconfig`) or the release's values with `--deployed-values FILE`");
     }
-    let mut inputs = inputs::load(&args.values)?;
+    let mut inputs = if args.rendered.is_some() || !args.deployed_manifests.is_empty() {
+        inputs::load_any(&args.values)?
+    } else {
+        inputs::load(&args.values)?
+    };
     let deployed = load_deployed(args, &mut inputs)?;
+    let streams = load_streams(args, &mut inputs.sources, &mut inputs.secrets)?;
+    if args.to.is_none() && chart.is_none() {
+        if let Some(stream) = &streams.rendered {
+            settings.to = rendered_target(stream, settings.to);
+        }
+    }
     if let (Some(deployed), true) = (&deployed, args.reuse_values) {
         let mut root = deployed.clone();
         merge_into(
@@ -66,7 +79,95 @@ pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
     if let Some(deployed) = &deployed {
         ctx = ctx.with_deployed(deployed, args.reuse_values);
     }
+    if let Some(stream) = &streams.rendered {
+        ctx = ctx.with_rendered(stream);
+    }
+    ctx = ctx.with_live_objects(&streams.live);
     emit_report(checks::run(&ctx), &inputs.sources, &emit(args, style))
+}
+
+/// `--rendered` and `--deployed-manifests`, parsed.
+pub(super) struct Streams {
+    /// What Helm renders for the upgrade.
+    pub rendered: Option<Stream>,
+    /// The live objects given offline.
+    pub live: Vec<Stream>,
+}
+
+/// Reads `--rendered` and `--deployed-manifests` into `sources`; the Secrets of the deployed
+/// manifests join the live Secrets (`--secret`).
+pub(super) fn load_streams(
+    args: &CheckArgs,
+    sources: &mut Sources,
+    secrets: &mut Vec<SecretObject>,
+) -> anyhow::Result<Streams> {
+    let stdin_uses = args
+        .values
+        .values
+        .iter()
+        .chain(&args.values.values_flag)
+        .chain(&args.values.secrets)
+        .chain(&args.deployed_values)
+        .chain(&args.deployed_manifests)
+        .chain(&args.rendered)
+        .filter(|f| *f == "-")
+        .count();
+    if stdin_uses > 1 {
+        anyhow::bail!("standard input (`-`) can be read only once");
+    }
+    let mut stdin = std::io::stdin().lock();
+    let rendered = match &args.rendered {
+        Some(path) => {
+            let stream = crate::rendered::load(path, sources, &mut stdin).with_context(|| {
+                format!("cannot use --rendered {}", crate::redact::escape(path))
+            })?;
+            crate::note!(
+                "note: judging what Helm rendered in {} ({} objects): the token pair core mounts, the credentials the pods read and the Secrets they reference come from it",
+                crate::redact::escape(&stream.name),
+                stream.objects.len()
+            );
+            Some(stream)
+        }
+        None => None,
+    };
+    let mut live = Vec::new();
+    for path in &args.deployed_manifests {
+        let stream = crate::rendered::load(path, sources, &mut stdin).with_context(|| {
+            format!(
+                "cannot use --deployed-manifests {}",
+                crate::redact::escape(path)
+            )
+        })?;
+        secrets.extend(stream.secrets.iter().cloned());
+        live.push(stream);
+    }
+    Ok(Streams { rendered, live })
+}
+
+/// The upgrade's target as the rendered stream says (its chart version, else core's Harbor
+/// version), when no `--to` or `--chart` is given; `None` (the table is not used) when the
+/// stream's version is one the table does not know.
+pub(super) fn rendered_target(stream: &Stream, default: Option<Release>) -> Option<Release> {
+    let version = stream
+        .chart_version
+        .as_deref()
+        .or_else(|| stream.harbor_version());
+    let Some(version) = version else {
+        return default;
+    };
+    if let Ok(release) = known_release(version) {
+        crate::note!(
+            "note: the upgrade goes to chart {} (Harbor {}), the version the rendered stream shows; `--to` overrides it",
+            release.chart,
+            release.harbor
+        );
+        return Some(release);
+    }
+    crate::note!(
+        "note: the rendered stream shows version `{}`, which the embedded chart table does not know: the stream is judged as rendered, and rules that need the table are skipped",
+        crate::redact::escape(version)
+    );
+    None
 }
 
 /// `--deployed-values`: the release's values, merged like `-f`, their secrets redacted.
