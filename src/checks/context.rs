@@ -186,6 +186,8 @@ pub struct TokenPair<'a> {
     pub parsed_key: Option<Result<PrivateKeyInfo, pki::Error>>,
     /// The parsed certificate chain.
     pub parsed_cert: Option<Result<CertChain, pki::Error>>,
+    /// The pair comes from a Secret of the rendered stream (`--rendered`).
+    pub rendered: bool,
 }
 
 impl TokenPair<'_> {
@@ -466,21 +468,34 @@ impl<'a> Context<'a> {
             .or_else(|| self.secret(name))
     }
 
-    /// The value the rendered pods read for a credential field, from a Secret of the stream.
-    pub fn rendered_credential(&self, path: &'static str) -> Option<Effective<'a>> {
+    /// The Secret and key the rendered pods read a credential field from.
+    pub fn rendered_read(&self, path: &str) -> Option<(&'a str, String)> {
         let rendered = self.rendered?;
         let &(_, component, read) = RENDERED_CREDENTIALS.iter().find(|(p, ..)| *p == path)?;
         let workload = rendered.component(component)?;
-        let (secret, key) = match read {
+        match read {
             RenderedRead::Mount(at) => {
                 let (name, key, _) = workload.pod_spec()?.mounted_secret(at)?;
-                (name, key)
+                Some((name, key))
             }
             RenderedRead::Env(var) => {
                 let r = rendered.env_secret(workload, var)?;
-                (r.secret, r.key?)
+                Some((r.secret, r.key?))
             }
-        };
+        }
+    }
+
+    /// The live Secret and bytes of the key the rendered pods read for a credential field.
+    pub fn live_credential(&self, path: &str) -> Option<(&'a SecretObject, &'a [u8])> {
+        let (secret, key) = self.rendered_read(path)?;
+        let live = self.secret(secret)?;
+        Some((live, live.data.get(&key)?.bytes.as_slice()))
+    }
+
+    /// The value the rendered pods read for a credential field, from a Secret of the stream.
+    pub fn rendered_credential(&self, path: &'static str) -> Option<Effective<'a>> {
+        let rendered = self.rendered?;
+        let (secret, key) = self.rendered_read(path)?;
         let object = rendered.secret(secret)?;
         let entry = object.data.get(&key)?;
         Some(Effective {
@@ -522,6 +537,7 @@ impl<'a> Context<'a> {
         }
         let mut pair = TokenPair::parse(format!("rendered Secret `{}`", object.name), k, c);
         pair.secret_name = Some(object.name.as_str());
+        pair.rendered = true;
         Some(pair)
     }
 
@@ -802,6 +818,7 @@ impl<'a> TokenPair<'a> {
             cert,
             parsed_key,
             parsed_cert,
+            rendered: false,
         }
     }
 }

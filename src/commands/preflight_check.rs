@@ -228,6 +228,40 @@ fn run_cluster(
             settings.to = Some(to);
         }
     }
+    let mut streams = load_streams(
+        args,
+        &mut gathered.inputs.sources,
+        &mut gathered.inputs.secrets,
+    )?;
+    if let Some(stream) = &streams.rendered {
+        runtime.block_on(read_referenced_secrets(stream, &mut gathered))?;
+    }
+    // The workloads the deployed revision applied stand for the live ones; the live Secrets
+    // are those read from the cluster.
+    let deployed_manifest = gathered
+        .release
+        .as_ref()
+        .filter(|r| streams.rendered.is_some() && streams.live.is_empty() && !r.manifest.is_empty())
+        .map(|r| {
+            (
+                format!("helm://{}/{}/manifest", r.namespace, r.name),
+                r.manifest.clone(),
+            )
+        });
+    if let Some((name, text)) = deployed_manifest {
+        match crate::rendered::parse(&name, text, &mut gathered.inputs.sources) {
+            Ok(live) => streams.live.push(live),
+            Err(e) => crate::note!(
+                "note: the deployed manifest of the release was not read ({}): rendered workloads are not compared with the deployed ones",
+                crate::redact::escape(&e.to_string())
+            ),
+        }
+    }
+    if args.to.is_none() && chart.is_none() {
+        if let Some(stream) = &streams.rendered {
+            settings.to = rendered_target(stream, settings.to);
+        }
+    }
     if inputs::gives_values(&args.values) && !args.reuse_values && gathered.release.is_some() {
         crate::note!("note: the values given replace the release's values, as `helm upgrade -f` does; pass `--reuse-values` if the upgrade uses it");
     }
@@ -258,6 +292,10 @@ fn run_cluster(
     if let Some(deployed) = &gathered.deployed_values {
         ctx = ctx.with_deployed(deployed, args.reuse_values);
     }
+    if let Some(stream) = &streams.rendered {
+        ctx = ctx.with_rendered(stream);
+    }
+    ctx = ctx.with_live_objects(&streams.live);
     let report = checks::run(&ctx);
     emit_report(report, &gathered.inputs.sources, &emit(args, style))
 }
@@ -372,4 +410,43 @@ pub(super) fn resolve_now(now: Option<&str>) -> anyhow::Result<i64> {
         }
         None => Ok(time::OffsetDateTime::now_utc().unix_timestamp()),
     }
+}
+
+/// Reads the live Secrets the rendered pods reference that the stream does not hold and the
+/// gathering did not read, so that `existing-secret-*` judges every reference.
+async fn read_referenced_secrets(
+    stream: &Stream,
+    gathered: &mut cluster::Gathered,
+) -> anyhow::Result<()> {
+    let mut names: Vec<&str> = Vec::new();
+    for workload in stream.workloads() {
+        for r in workload
+            .pod_spec()
+            .map(|p| p.secret_refs())
+            .unwrap_or_default()
+        {
+            let known = stream.secret(r.secret).is_some()
+                || gathered.inputs.secrets.iter().any(|s| s.name == r.secret);
+            if !known && !names.contains(&r.secret) {
+                names.push(r.secret);
+            }
+        }
+    }
+    for name in names {
+        match crate::kube::get_secret(&gathered.cluster, name).await {
+            Ok(Some(secret)) => {
+                let object = cluster::secret_object(&secret, &mut gathered.inputs.sources)?;
+                gathered.inputs.secrets.push(object);
+                gathered.live.push(secret);
+            }
+            Ok(None) => {}
+            Err(e) if e.forbidden().is_some() => cluster::deny(
+                &mut gathered.facts,
+                &e,
+                format!("Secret `{name}`, which a rendered pod references, was not read"),
+            ),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
