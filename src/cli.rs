@@ -369,6 +369,16 @@ pub struct CheckArgs {
     /// With a cluster: do not read the nodes' clocks (no `clock-skew` finding).
     #[arg(long = "skip-clock")]
     pub skip_clock: bool,
+
+    /// What Helm renders for the upgrade, judged exactly: the output of `helm template`,
+    /// `helm upgrade --dry-run=server` (text or `-o json`) or `helm get manifest`; `-` is stdin.
+    #[arg(long, value_name = "FILE|-")]
+    pub rendered: Option<String>,
+
+    /// Live objects offline (repeatable): `helm get manifest` of the deployed release, or
+    /// `kubectl get -o yaml` of its Secrets, `StatefulSet`s, `Deployment`s and PVCs.
+    #[arg(long = "deployed-manifests", value_name = "FILE")]
+    pub deployed_manifests: Vec<String>,
 }
 
 /// `preflight rules` arguments.
@@ -404,6 +414,11 @@ pub struct InspectArgs {
     /// Judge validity as of this time (RFC 3339) instead of now.
     #[arg(long, value_name = "RFC3339", hide = true)]
     pub now: Option<String>,
+
+    /// Also inspect the Secrets Helm renders: the output of `helm template`,
+    /// `helm upgrade --dry-run` or `helm get manifest`; `-` is stdin.
+    #[arg(long, value_name = "FILE|-")]
+    pub rendered: Option<String>,
 }
 
 /// `keys backup` arguments.

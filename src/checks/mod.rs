@@ -40,6 +40,7 @@ mod persistence_immutable_change;
 mod placeholder;
 mod rbac_forbidden;
 mod removed_component_data;
+mod rendered_workloads;
 mod reuse_values_stale;
 mod rwo_rolling_update;
 mod secret_key_changed;

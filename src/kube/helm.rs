@@ -50,6 +50,8 @@ pub struct HelmRelease {
     pub app_version: Option<String>,
     /// The user-supplied values of this revision (`{}` when none).
     pub config: serde_json::Value,
+    /// The manifest Helm applied (`helm get manifest`; secret: it holds the rendered Secrets).
+    pub manifest: String,
     /// The name of the Secret or `ConfigMap` holding it.
     pub record_name: String,
     /// Which of the two.
@@ -91,6 +93,8 @@ struct Raw {
     chart: Option<RawChart>,
     #[serde(default)]
     config: Option<serde_json::Value>,
+    #[serde(default)]
+    manifest: String,
 }
 
 #[derive(Deserialize)]
@@ -197,6 +201,7 @@ fn decode_payload(
             .unwrap_or_default(),
         app_version: metadata.and_then(|m| m.app_version),
         config,
+        manifest: raw.manifest,
         record_name,
         storage,
     })
