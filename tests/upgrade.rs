@@ -401,6 +401,31 @@ fn end_to_end(test: &str, major: u32) {
     assert_private_backup(&bundle);
     // The core Deployment rolled out twice (install, upgrade): the pods verify hashed are new.
     assert_eq!(cluster.server.state().rollout.rollouts["harbor-core"], 2);
+
+    // Later someone edits `secretKey` in the live Secret: what Helm applied (the deployed
+    // manifest) no longer matches what runs.
+    {
+        let mut st = cluster.server.state();
+        let core = st
+            .secrets
+            .get_mut(&(NS.to_string(), "harbor-core".to_string()))
+            .expect("core Secret");
+        core.data
+            .as_mut()
+            .expect("data")
+            .insert("secretKey".into(), ByteString(b"H4ndEd1tedS3cret".to_vec()));
+    }
+    let r = cluster.tool(&["verify", "--release=harbor", "-o", "json"]);
+    assert_eq!(r.status, 1, "{}\n{}", r.stdout, r.stderr);
+    let changed = r.findings("secret-key-changed");
+    assert_eq!(changed.len(), 1, "{}", r.stdout);
+    assert_eq!(
+        changed[0]["location"]["file"], "helm://harbor/harbor/manifest",
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("H4ndEd1tedS3cret") && !r.stderr.contains("H4ndEd1tedS3cret"));
+    assert_no_secret(&r);
     cluster.assert_all_served();
 }
 
@@ -465,7 +490,25 @@ fn preflight_error(test: &str, major: u32) {
     let out = format!("--backup-out={}", bundle.display());
     let r = upgrade(&cluster, &[&out, "-o", "json"], &["-f", &changed]);
     assert_eq!(r.status, 1, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("\"secret-key-changed\""), "{}", r.stdout);
+    let findings: Vec<Value> = r
+        .stdout
+        .split_inclusive("\n}\n")
+        .filter_map(|doc| serde_json::from_str::<Value>(doc).ok())
+        .flat_map(|doc| doc["findings"].as_array().cloned().unwrap_or_default())
+        .collect();
+    let key_changed: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["rule"] == "secret-key-changed")
+        .collect();
+    assert!(!key_changed.is_empty(), "{}", r.stdout);
+    // Judged on what Helm rendered in the dry run.
+    assert!(
+        key_changed.iter().any(|f| f["location"]["file"]
+            .as_str()
+            .is_some_and(|file| file.ends_with("dry-run.yaml"))),
+        "{}",
+        r.stdout
+    );
     assert!(
         r.stderr.contains("stopped: the checks reported errors"),
         "{}",

@@ -2,8 +2,9 @@
 //!
 //! 1. `helm upgrade RELEASE CHART --dry-run=server FLAGS` (output captured, bounded, never shown:
 //!    it holds the rendered Secrets);
-//! 2. `preflight check` of the release with the values flags Helm gets, plus the cluster checks
-//!    (clock, the core pods' keys); errors stop the run unless `--force`;
+//! 2. `preflight check --rendered` of that output (kept in a 0600 file for the check, removed
+//!    after it), with the release, the values flags Helm gets and the cluster checks (clock, the
+//!    core pods' keys); errors stop the run unless `--force`;
 //! 3. `keys backup` (encrypted with `--recipient` / `--passphrase-file`), its path printed;
 //! 4. `helm upgrade RELEASE CHART FLAGS`, Helm's output streamed through the error gate
 //!    (control characters escaped, lines that look like secrets masked);
@@ -307,9 +308,16 @@ pub fn run(args: &UpgradeArgs, style: Style) -> anyhow::Result<Outcome> {
     );
 
     // 2. The checks.
-    steps.next("preflight check of the release and the values Helm gets, with the cluster checks");
-    let checked =
-        preflight(&plan, args, style).context("step 2 (preflight check) could not run")?;
+    steps.next(
+        "preflight check --rendered of the dry run, with the release, its values and the cluster checks",
+    );
+    let checked = {
+        let file = PrivateFile::write("dry-run.yaml", rendered.as_bytes())
+            .context("cannot keep the dry run's output for the checks")?;
+        preflight(&plan, args, &file.path, style)
+            .context("step 2 (preflight check) could not run")?
+    };
+    drop(rendered);
     if checked == Outcome::Findings {
         if args.force {
             crate::note!("warning: the checks reported errors; going on because of `--force`");
@@ -401,6 +409,42 @@ fn read_before(plan: &Plan) -> anyhow::Result<Before> {
     })
 }
 
+/// A file only this user can read (0600 in a fresh 0700 directory under the temporary
+/// directory), removed with its directory when dropped: the dry run's output holds the rendered
+/// Secrets.
+struct PrivateFile {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+impl PrivateFile {
+    fn write(name: &str, bytes: &[u8]) -> anyhow::Result<PrivateFile> {
+        use std::os::unix::fs::DirBuilderExt as _;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let dir =
+            std::env::temp_dir().join(format!("harbor-upgrade-{}-{nanos:09}", std::process::id()));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let file = PrivateFile {
+            path: dir.join(name),
+            dir,
+        };
+        crate::fsio::create_private_file(&file.path, bytes)
+            .with_context(|| format!("cannot write {}", file.path.display()))?;
+        Ok(file)
+    }
+}
+
+impl Drop for PrivateFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// Step 1: the dry run's standard output (bounded); Helm's error when it fails.
 fn dry_run(plan: &Plan) -> anyhow::Result<String> {
     let mut child = plan
@@ -455,8 +499,14 @@ fn last_lines(bytes: &[u8], n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-/// Step 2: `preflight check` of the release with the values flags Helm gets.
-fn preflight(plan: &Plan, args: &UpgradeArgs, style: Style) -> anyhow::Result<Outcome> {
+/// Step 2: `preflight check --rendered` of the dry run's output, with the release in the cluster
+/// and the values flags Helm gets.
+fn preflight(
+    plan: &Plan,
+    args: &UpgradeArgs,
+    rendered: &Path,
+    style: Style,
+) -> anyhow::Result<Outcome> {
     let mut line = vec!["preflight".to_string(), "check".to_string()];
     line.extend(cluster_argv(&plan.cluster));
     line.extend(["-o".into(), format_name(args.output.output).into()]);
@@ -469,25 +519,20 @@ fn preflight(plan: &Plan, args: &UpgradeArgs, style: Style) -> anyhow::Result<Ou
     if args.skip_clock {
         line.push("--skip-clock".into());
     }
+    line.extend(["--rendered".into(), rendered.display().to_string()]);
     let local = Path::new(&plan.chart);
     let tgz = local
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("tgz"));
     if local.is_dir() || tgz && local.is_file() {
         line.extend(["--chart".into(), plan.chart.clone()]);
-    } else if let Some(version) = &plan.read.version {
-        if crate::chart::known_release(version).is_ok() {
-            line.extend(["--to".into(), version.clone()]);
-        } else {
-            crate::note!(
-                "note: chart version `{}` is not one this tool knows: the version rules judge the upgrade to the newest release it knows",
-                crate::redact::escape(version)
-            );
-        }
-    } else {
-        crate::note!(
-            "note: no `--version` among Helm's flags: the version rules judge the upgrade to the newest release the tool knows; pass `--version` to Helm to pin it"
-        );
+    } else if let Some(version) = plan
+        .read
+        .version
+        .as_ref()
+        .filter(|v| crate::chart::known_release(v).is_ok())
+    {
+        line.extend(["--to".into(), version.clone()]);
     }
     for flag in &plan.read.unjudged {
         crate::note!("note: the values of `{flag}` reach Helm but are not judged by the checks");

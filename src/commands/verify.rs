@@ -1,9 +1,11 @@
 //! `verify`: after any upgrade (by `upgrade`, Argo CD, Flux or by hand), wait for the release's
 //! Deployments and `StatefulSets` to finish rolling out, then judge what the running release
 //! holds: the token pair of the live Secret, every core pod's mounted key against it
-//! (`token-key-inconsistent`), the live Secrets against a backup (`keys diff`'s classification),
-//! and the logs since the upgrade began (`diagnose`'s signatures). One report, in the formats of
-//! `preflight check`, and a verdict line. Exit 0 healthy, 1 broken, 2 could not judge.
+//! (`token-key-inconsistent`), what Helm applied (the deployed manifest of the release record,
+//! as a rendered stream) against the live Secrets, the live Secrets against a backup (`keys
+//! diff`'s classification), and the logs since the upgrade began (`diagnose`'s signatures). One
+//! report, in the formats of `preflight check`, and a verdict line. Exit 0 healthy, 1 broken, 2
+//! could not judge.
 
 use std::time::Duration;
 
@@ -24,7 +26,8 @@ use crate::kube::{self, LogBounds, RolloutState};
 use crate::report::Style;
 
 /// The rules `verify` runs besides the `log-*` ones: what the running release holds, not what
-/// an upgrade would change.
+/// an upgrade would change. With the release's deployed manifest as the rendered stream, the
+/// `*-changed` rules compare what Helm applied with what the live Secrets hold now.
 pub const VERIFY_RULES: &[&str] = &[
     "token-pair-incomplete",
     "token-key-invalid",
@@ -40,6 +43,9 @@ pub const VERIFY_RULES: &[&str] = &[
     "existing-secret-missing",
     "existing-secret-key-missing",
     "token-key-inconsistent",
+    "secret-key-changed",
+    "database-password-changed",
+    "token-key-changed",
     "backup-credential-changed",
     "rbac-forbidden",
 ];
@@ -101,7 +107,10 @@ pub fn run(args: &VerifyArgs, style: Style) -> anyhow::Result<Outcome> {
         gathered.facts.backup = Some(compare_backup(&cluster_args, b, path)?);
     }
 
-    // 5. One report.
+    // 5. What Helm applied against what runs.
+    let applied = applied_manifest(&mut gathered, &release)?;
+
+    // 6. One report.
     let deployed = gathered
         .release
         .as_ref()
@@ -114,7 +123,7 @@ pub fn run(args: &VerifyArgs, style: Style) -> anyhow::Result<Outcome> {
         to: deployed,
         secrets_complete: gathered.facts.denied.is_empty(),
     };
-    let ctx = Context::new(
+    let mut ctx = Context::new(
         &gathered.inputs.values.root,
         &gathered.inputs.secrets,
         &gathered.inputs.sources,
@@ -123,6 +132,9 @@ pub fn run(args: &VerifyArgs, style: Style) -> anyhow::Result<Outcome> {
     .with_live_fullname(&gathered.fullname)
     .with_cluster(&gathered.facts)
     .with_logs(&scan);
+    if let Some(stream) = &applied {
+        ctx = ctx.with_rendered(stream);
+    }
     let report = checks::run_selected(&ctx, |rule| {
         VERIFY_RULES.contains(&rule.id()) || rule.id().starts_with("log-")
     });
@@ -176,6 +188,41 @@ async fn rollout(
         )
     );
     Ok(())
+}
+
+/// The manifest Helm applied for the deployed revision, parsed as a rendered stream (its
+/// Secrets redacted), so that the rules compare it with the live objects; `None`, said so, when
+/// the record holds none or RBAC hid the record.
+fn applied_manifest(
+    gathered: &mut cluster::Gathered,
+    release: &str,
+) -> anyhow::Result<Option<crate::rendered::Stream>> {
+    let manifest = gathered
+        .release
+        .as_ref()
+        .map(|r| r.manifest.clone())
+        .filter(|m| !m.trim().is_empty());
+    let Some(manifest) = manifest else {
+        crate::note!("note: the release record holds no manifest (or was not read): what Helm applied is not compared with the live Secrets");
+        return Ok(None);
+    };
+    let name = format!("helm://{}/{release}/manifest", gathered.cluster.namespace);
+    let stream = match crate::rendered::parse(&name, manifest, &mut gathered.inputs.sources) {
+        Ok(stream) => stream,
+        Err(crate::rendered::Error::Empty { .. }) => {
+            crate::note!("note: the deployed manifest holds no object: what Helm applied is not compared with the live Secrets");
+            return Ok(None);
+        }
+        Err(e) => {
+            return Err(anyhow::Error::new(e)
+                .context(format!("cannot read the manifest of release `{release}`")))
+        }
+    };
+    crate::note!(
+        "note: compared the {} object(s) of the deployed manifest with the live Secrets",
+        stream.objects.len()
+    );
+    Ok(Some(stream))
 }
 
 /// Reads the logs of the release's pods since `since` (or the last lines of each without it)
