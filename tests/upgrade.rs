@@ -477,7 +477,7 @@ fn helm3_upgrade_dry_run_stops_after_the_backup() {
 }
 
 fn preflight_error(test: &str, major: u32) {
-    let Some((cluster, _)) = installed(test, major) else {
+    let Some((cluster, file)) = installed(test, major) else {
         return;
     };
     // The new values change `secretKey`: stored credentials would decrypt to garbage.
@@ -514,6 +514,23 @@ fn preflight_error(test: &str, major: u32) {
         "{}",
         r.stderr
     );
+    assert_eq!(cluster.records("harbor"), vec![(1, "deployed".into())]);
+    assert!(!bundle.exists());
+
+    // The runbook's incident: a new key pasted next to the old certificate. Helm renders the
+    // pair into the core Secret; the check of the dry run stops before Helm applies it.
+    let mismatched = cluster.write(
+        "mismatched.yaml",
+        common::token_values("other-rsa2048.key", "rsa2048.crt"),
+    );
+    let r = upgrade(&cluster, &[&out], &["-f", &file, "-f", &mismatched]);
+    assert_eq!(r.status, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("error[token-pair-mismatch]"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("dry-run.yaml:"), "{}", r.stdout);
     assert_eq!(cluster.records("harbor"), vec![(1, "deployed".into())]);
     assert!(!bundle.exists());
 
