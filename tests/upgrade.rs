@@ -464,16 +464,92 @@ fn dry_run(test: &str, major: u32) {
     let r = upgrade(&cluster, &[], &["-f", &file, "--dry-run=client"]);
     assert_eq!(r.status, 2, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("runs the dry run itself"), "{}", r.stderr);
+
+    // Encrypted with a passphrase: one 0600 archive, which `verify` reads back with it.
+    let pass = cluster.write("pass.txt", "correct horse battery staple\n");
+    let sealed = cluster.path().join("bundle.tar.age");
+    let out = format!("--backup-out={}", sealed.display());
+    let pass_flag = format!("--passphrase-file={pass}");
+    let r = upgrade(&cluster, &["--dry-run", &out, &pass_flag], &["-f", &file]);
+    assert_eq!(r.status, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("wrote encrypted backup"), "{}", r.stderr);
+    let mode = std::fs::metadata(&sealed)
+        .expect("archive")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    let sealed_arg = sealed.to_str().expect("utf-8");
+    let r = cluster.tool(&[
+        "verify",
+        "--release=harbor",
+        "--backup",
+        sealed_arg,
+        "--passphrase-file",
+        &pass,
+    ]);
+    assert_eq!(r.status, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("nothing dangerous changed since the backup"),
+        "{}",
+        r.stdout
+    );
+
+    // The upgrade runs but core never becomes available: verify cannot judge (exit 2), and the
+    // way back is printed with the revision that was deployed.
+    cluster
+        .server
+        .state()
+        .rollout
+        .stuck
+        .insert("harbor-core".into());
+    let bundle = cluster.path().join("bundle-2");
+    let out = format!("--backup-out={}", bundle.display());
+    let r = upgrade(&cluster, &[&out, "--verify-wait=1s"], &["-f", &file]);
+    assert_eq!(r.status, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("the rollout did not finish within --wait 1s")
+            && r.stderr.contains("deployment/harbor-core"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("`verify` could not judge it"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("helm rollback harbor 1 -n harbor"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!("backup: {}", bundle.display())),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        cluster.records("harbor"),
+        vec![(1, "superseded".into()), (2, "deployed".into())]
+    );
 }
 
 #[test]
-fn helm4_upgrade_dry_run_stops_after_the_backup() {
-    dry_run("helm4_upgrade_dry_run_stops_after_the_backup", 4);
+fn helm4_upgrade_dry_run_stops_after_the_backup_and_a_stuck_rollout_exits_2() {
+    dry_run(
+        "helm4_upgrade_dry_run_stops_after_the_backup_and_a_stuck_rollout_exits_2",
+        4,
+    );
 }
 
 #[test]
-fn helm3_upgrade_dry_run_stops_after_the_backup() {
-    dry_run("helm3_upgrade_dry_run_stops_after_the_backup", 3);
+fn helm3_upgrade_dry_run_stops_after_the_backup_and_a_stuck_rollout_exits_2() {
+    dry_run(
+        "helm3_upgrade_dry_run_stops_after_the_backup_and_a_stuck_rollout_exits_2",
+        3,
+    );
 }
 
 fn preflight_error(test: &str, major: u32) {
@@ -490,16 +566,8 @@ fn preflight_error(test: &str, major: u32) {
     let out = format!("--backup-out={}", bundle.display());
     let r = upgrade(&cluster, &[&out, "-o", "json"], &["-f", &changed]);
     assert_eq!(r.status, 1, "{}\n{}", r.stdout, r.stderr);
-    let findings: Vec<Value> = r
-        .stdout
-        .split_inclusive("\n}\n")
-        .filter_map(|doc| serde_json::from_str::<Value>(doc).ok())
-        .flat_map(|doc| doc["findings"].as_array().cloned().unwrap_or_default())
-        .collect();
-    let key_changed: Vec<&Value> = findings
-        .iter()
-        .filter(|f| f["rule"] == "secret-key-changed")
-        .collect();
+    // Standard output is the check's one JSON document; steps and notes are on stderr.
+    let key_changed = r.findings("secret-key-changed");
     assert!(!key_changed.is_empty(), "{}", r.stdout);
     // Judged on what Helm rendered in the dry run.
     assert!(

@@ -581,11 +581,15 @@ fn backup(plan: &Plan, args: &UpgradeArgs) -> anyhow::Result<PathBuf> {
     if let Some(p) = &args.passphrase_file {
         line.extend(["--passphrase-file".into(), p.display().to_string()]);
     }
-    match parse_command(line)? {
-        Command::Keys(KeysCommand::Backup(b)) => keys_backup::run(&b)?,
-        _ => anyhow::bail!("internal: `keys backup` did not parse as itself"),
+    let Command::Keys(KeysCommand::Backup(b)) = parse_command(line)? else {
+        anyhow::bail!("internal: `keys backup` did not parse as itself");
     };
-    Ok(out)
+    // The listing goes to stderr with the steps: stdout carries the reports only.
+    let (written, listing) = keys_backup::write(&b)?;
+    for l in listing.lines() {
+        crate::note!("{l}");
+    }
+    Ok(written)
 }
 
 /// Step 4: the real upgrade, Helm's output streamed line by line to stderr through the error
