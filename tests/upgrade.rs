@@ -300,6 +300,39 @@ fn verify_cannot_judge_without_a_release_or_when_listing_is_refused() {
     assert!(r.stderr.contains("invalid --wait `soon`"), "{}", r.stderr);
 }
 
+#[test]
+fn upgrade_without_helm_or_a_chart_fails_before_changing_anything() {
+    let (server, scratch) = rolled_out();
+    let kubeconfig = server.kubeconfig(scratch.path(), NS);
+    let missing = scratch.path().join("no-helm-here");
+    let helm = format!("--helm={}", missing.display());
+    let r = run_with(
+        &kubeconfig,
+        scratch.path(),
+        &["upgrade", &helm, "harbor", "harbor/harbor", "-n", NS],
+    );
+    assert_eq!(r.status, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("cannot run Helm"), "{}", r.stderr);
+    assert!(r.stderr.contains("step 1/6"), "{}", r.stderr);
+    assert!(!r.stderr.contains("step 2/6"), "{}", r.stderr);
+
+    // A release that is not installed: `upgrade` upgrades, it does not install.
+    let r = run_with(
+        &kubeconfig,
+        scratch.path(),
+        &["upgrade", &helm, "other", "harbor/harbor", "-n", NS],
+    );
+    assert_eq!(r.status, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("install it with `helm install` first"),
+        "{}",
+        r.stderr
+    );
+
+    let r = common::run(&["upgrade", "harbor"]);
+    assert_eq!(r.status, 2, "{}", r.stderr);
+}
+
 // -----------------------------------------------------------------------------------------------
 // `upgrade` with real Helm.
 

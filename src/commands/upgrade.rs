@@ -174,7 +174,11 @@ impl Plan {
         if chart == "--" {
             chart = rest.next().context("CHART is missing")?;
         }
-        let flags: Vec<String> = rest.skip_while(|a| a == "--").collect();
+        let mut rest = rest.peekable();
+        if rest.peek().is_some_and(|a| a == "--") {
+            rest.next();
+        }
+        let flags: Vec<String> = rest.collect();
         if chart.starts_with('-') {
             anyhow::bail!("`{chart}` is not a chart: the tool's own options come before RELEASE, Helm's after CHART");
         }
@@ -750,6 +754,67 @@ mod tests {
         let short = read_helm_flags(&flags("-nharbor -fv.yaml")).unwrap();
         assert_eq!(short.namespace.as_deref(), Some("harbor"));
         assert_eq!(short.values, vec![("--values".into(), "v.yaml".into())]);
+    }
+
+    fn parsed(line: &[&str]) -> UpgradeArgs {
+        let words = line.iter().map(|s| (*s).to_string()).collect();
+        match parse_command(words).unwrap() {
+            Command::Upgrade(args) => *args,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn helm_flags_after_the_chart_reach_helm_and_the_tools_own_reads() {
+        let args = parsed(&[
+            "upgrade",
+            "--force",
+            "--kubeconfig",
+            "kc",
+            "harbor",
+            "harbor/harbor",
+            "--",
+            "--force",
+            "-n",
+            "prod",
+            "-f",
+            "v.yaml",
+        ]);
+        assert!(args.force);
+        let plan = Plan::new(&args).unwrap();
+        assert_eq!(plan.chart, "harbor/harbor");
+        // Helm's own `--force` after the chart is Helm's; the `--` after the chart is dropped.
+        assert_eq!(plan.flags, ["--force", "-n", "prod", "-f", "v.yaml"]);
+        assert_eq!(plan.cluster.namespace.as_deref(), Some("prod"));
+        assert_eq!(plan.cluster.release.as_deref(), Some("harbor"));
+        assert_eq!(plan.extra_helm, ["--kubeconfig", "kc"]);
+        assert_eq!(plan.helm_scope(), " -n prod");
+    }
+
+    #[test]
+    fn inside_the_helm_plugin_helms_namespace_and_context_are_the_tools() {
+        let args = parsed(&["upgrade", "harbor", "./harbor-1.14.2.tgz", "-f", "v.yaml"]);
+        let cli = crate::cli::Cli {
+            color: crate::cli::ColorChoice::Never,
+            command: Command::Upgrade(Box::new(args)),
+        }
+        .with_helm_environment(&crate::cli::HelmEnvironment {
+            namespace: Some("harbor".into()),
+            context: Some("prod".into()),
+        });
+        let Command::Upgrade(args) = cli.command else {
+            panic!("upgrade")
+        };
+        let plan = Plan::new(&args).unwrap();
+        assert_eq!(plan.cluster.namespace.as_deref(), Some("harbor"));
+        assert_eq!(plan.cluster.context.as_deref(), Some("prod"));
+        // Helm reads `HELM_NAMESPACE` itself: nothing is added to its flags.
+        assert_eq!(plan.flags, ["-f", "v.yaml"]);
+        let e = Plan::new(&parsed(&["upgrade", "harbor", "--", "--force"]))
+            .err()
+            .expect("a flag is not a chart")
+            .to_string();
+        assert!(e.contains("is not a chart"), "{e}");
     }
 
     #[test]
