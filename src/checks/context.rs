@@ -301,6 +301,11 @@ const RENDERED_CREDENTIALS: &[(&str, &str, RenderedRead)] = &[
         "core",
         RenderedRead::Env("HARBOR_ADMIN_PASSWORD"),
     ),
+    (
+        "registry.credentials.password",
+        "core",
+        RenderedRead::Env("REGISTRY_CREDENTIAL_PASSWORD"),
+    ),
 ];
 
 /// The path core reads the token signing key from.
@@ -454,6 +459,11 @@ impl<'a> Context<'a> {
     /// The live object of `kind` named `name`, when given.
     pub fn live_object(&self, kind: &str, name: &str) -> Option<&'a crate::rendered::Object> {
         self.live_objects.iter().find_map(|s| s.object(kind, name))
+    }
+
+    /// The live objects besides Secrets.
+    pub fn live_objects(&self) -> &'a [Stream] {
+        self.live_objects
     }
 
     /// Whether any live objects besides Secrets were given.

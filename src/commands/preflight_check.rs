@@ -54,6 +54,9 @@ pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
             settings.to = rendered_target(stream, settings.to);
         }
     }
+    if settings.from.is_none() {
+        settings.from = deployed_source(&streams.live);
+    }
     if let (Some(deployed), true) = (&deployed, args.reuse_values) {
         let mut root = deployed.clone();
         merge_into(
@@ -142,6 +145,22 @@ pub(super) fn load_streams(
         live.push(stream);
     }
     Ok(Streams { rendered, live })
+}
+
+/// The running release as the deployed manifests say (core's Harbor version), when `--from`
+/// is not given and the table knows it.
+fn deployed_source(live: &[Stream]) -> Option<Release> {
+    let (name, version) = live
+        .iter()
+        .find_map(|s| s.harbor_version().map(|v| (&s.name, v)))?;
+    let release = known_release(version).ok()?;
+    crate::note!(
+        "note: the upgrade starts from Harbor {} (chart {}), the version of core in {}; `--from` overrides it",
+        release.harbor,
+        release.chart,
+        crate::redact::escape(name)
+    );
+    Some(release)
 }
 
 /// The upgrade's target as the rendered stream says (its chart version, else core's Harbor
