@@ -459,6 +459,106 @@ fn malformed_streams_are_one_error_naming_the_file_and_line_without_a_secret() {
 }
 
 #[test]
+fn the_pair_core_mounts_from_a_secret_the_chart_does_not_render_is_judged_once_from_the_live_secret(
+) {
+    let s = Scratch::new();
+    // As `core.secretName: my-token` renders it: core mounts `tls.key` of a Secret made elsewhere.
+    let stream = replace_once(
+        &upgrade_stream(),
+        "      - name: token-service-private-key\n        secret:\n          secretName: harbor-core",
+        "      - name: token-service-private-key\n        secret:\n          secretName: my-token",
+    );
+    let token = s.write(
+        "my-token.yaml",
+        common::secret_manifest(
+            "my-token",
+            &[
+                ("tls.key", key("rsa2048.key").as_bytes()),
+                ("tls.crt", key("other-rsa2048.crt").as_bytes()),
+            ],
+        ),
+    );
+    for extra in [
+        vec!["--secret", token.as_str()],
+        vec![
+            "--secret",
+            token.as_str(),
+            "--set",
+            "core.secretName=my-token",
+        ],
+    ] {
+        let (r, _) = check_stream(&s, &stream, &extra);
+        let found = r.findings("token-pair-mismatch");
+        assert_eq!(found.len(), 1, "{extra:?}: {}", r.stdout);
+        assert_eq!(found[0]["location"]["file"], token.as_str());
+        assert!(
+            found[0]
+                .to_string()
+                .contains("mounted by the rendered core"),
+            "{}",
+            found[0]
+        );
+    }
+}
+
+#[test]
+fn hostile_rendered_inputs_are_refused_by_name() {
+    let s = Scratch::new();
+    let dir = s.path().join("a-directory");
+    std::fs::create_dir(&dir).expect("dir");
+    let big = s.path().join("big.yaml");
+    let file = std::fs::File::create(&big).expect("create");
+    file.set_len(64 * 1024 * 1024 + 1).expect("sparse file");
+    let mut cases = vec![
+        (dir.to_string_lossy().into_owned(), "directory"),
+        (
+            big.to_string_lossy().into_owned(),
+            "larger than 64 MiB, the limit for a manifest stream",
+        ),
+    ];
+    let fifo = s.path().join("fifo");
+    if std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|st| st.success())
+    {
+        cases.push((fifo.to_string_lossy().into_owned(), "FIFO"));
+    } else {
+        common::skip(
+            "hostile_rendered_inputs_are_refused_by_name: FIFO case: `mkfifo` is not available",
+        );
+    }
+    for (path, expected) in cases {
+        let upgrade = upgrade_file();
+        for args in [
+            vec!["preflight", "check", "--rendered", path.as_str()],
+            vec![
+                "preflight",
+                "check",
+                "--rendered",
+                upgrade.as_str(),
+                "--deployed-manifests",
+                path.as_str(),
+            ],
+            vec!["keys", "inspect", "--rendered", path.as_str()],
+        ] {
+            let r = run(&args);
+            assert_eq!(r.status, 2, "{args:?}: {}", r.stderr);
+            assert!(r.stderr.starts_with("error: "), "{args:?}: {}", r.stderr);
+            assert_eq!(r.stderr.lines().count(), 1, "one line: {}", r.stderr);
+            assert!(r.stderr.contains(expected), "{args:?}: {}", r.stderr);
+            assert!(r.stdout.is_empty());
+        }
+    }
+}
+
+fn upgrade_file() -> String {
+    testdata("rendered/upgrade-1.14.2.yaml")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
 fn keys_inspect_lists_the_rendered_secrets_by_fingerprint() {
     let file = testdata("rendered/upgrade-1.14.2.yaml");
     let r = run(&[
