@@ -303,6 +303,11 @@ const RENDERED_CREDENTIALS: &[(&str, &str, RenderedRead)] = &[
         "core",
         RenderedRead::Env("HARBOR_ADMIN_PASSWORD"),
     ),
+    (
+        "registry.credentials.password",
+        "core",
+        RenderedRead::Env("REGISTRY_CREDENTIAL_PASSWORD"),
+    ),
 ];
 
 /// The path core reads the token signing key from.
@@ -458,6 +463,11 @@ impl<'a> Context<'a> {
         self.live_objects.iter().find_map(|s| s.object(kind, name))
     }
 
+    /// The live objects besides Secrets.
+    pub fn live_objects(&self) -> &'a [Stream] {
+        self.live_objects
+    }
+
     /// Whether any live objects besides Secrets were given.
     pub fn has_live_objects(&self) -> bool {
         !self.live_objects.is_empty()
@@ -523,13 +533,20 @@ impl<'a> Context<'a> {
                     .fullname()
                     .map(|f| (format!("{f}-core"), "tls.key".into()))
             })?;
-        let object = rendered.secret(&secret)?;
+        // A Secret the chart does not render (`core.secretName`) is mounted as it is live.
+        let (object, whose) = match rendered.secret(&secret) {
+            Some(object) => (object, "rendered Secret"),
+            None => (
+                self.secret(&secret)?,
+                "Secret (mounted by the rendered core)",
+            ),
+        };
         let material = |key: &str| {
             object.data.get(key).map(|entry: &SecretEntry| Material {
                 text: String::from_utf8_lossy(&entry.bytes),
                 span: entry.span,
                 path: None,
-                object: Some(format!("`{key}` of rendered Secret `{}`", object.name)),
+                object: Some(format!("`{key}` of {whose} `{}`", object.name)),
                 origin: Origin::Secret,
             })
         };
@@ -537,7 +554,7 @@ impl<'a> Context<'a> {
         if k.is_none() && c.is_none() {
             return None;
         }
-        let mut pair = TokenPair::parse(format!("rendered Secret `{}`", object.name), k, c);
+        let mut pair = TokenPair::parse(format!("{whose} `{}`", object.name), k, c);
         pair.secret_name = Some(object.name.as_str());
         pair.rendered = true;
         Some(pair)
@@ -657,7 +674,15 @@ impl<'a> Context<'a> {
             from_values(cert, "core.tokenCert"),
         );
         // What core mounts from the rendering replaces what the values ask for.
+        // A live Secret the rendered core mounts is judged once, as the rendered pair.
+        let mut mounted_live: Option<&str> = None;
         if let Some(pair) = self.rendered_token_pair() {
+            if self.rendered.is_some_and(|r| {
+                pair.secret_name
+                    .is_some_and(|name| r.secret(name).is_none())
+            }) {
+                mounted_live = pair.secret_name;
+            }
             pairs.push(pair);
         } else if k.is_some() || c.is_some() {
             pairs.push(TokenPair::parse("values".into(), k, c));
@@ -672,6 +697,9 @@ impl<'a> Context<'a> {
             }
         }
         for name in secret_names {
+            if mounted_live == Some(name) {
+                continue;
+            }
             let Some(secret) = self.secret(name) else {
                 continue;
             };

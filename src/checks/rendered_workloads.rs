@@ -396,6 +396,51 @@ pub(super) fn migration_unguarded(
     );
 }
 
+/// `tls-ca-regenerates` from the stream: a rendered Secret with a `ca.crt` whose CA differs
+/// from the live Secret's (the token signing Secret aside).
+pub(super) fn tls_ca(
+    rule: &'static str,
+    severity: Severity,
+    ctx: &Context<'_>,
+    rendered: &Stream,
+    out: &mut Findings,
+) {
+    let token_secret = ctx
+        .token_pairs
+        .iter()
+        .find(|p| p.rendered)
+        .and_then(|p| p.secret_name);
+    for secret in &rendered.secrets {
+        if Some(secret.name.as_str()) == token_secret {
+            continue;
+        }
+        let Some(new) = secret.data.get("ca.crt") else {
+            continue;
+        };
+        let Some(live) = ctx.secret(&secret.name).and_then(|s| s.data.get("ca.crt")) else {
+            continue;
+        };
+        if new.bytes == live.bytes {
+            continue;
+        }
+        out.push(
+            Finding::new(
+                rule,
+                severity,
+                format!("rendered Secret `{}` holds another CA than the live one: the upgrade replaces the CA and certificate", secret.name),
+            )
+            .at(new.span.or(secret.name_span))
+            .note(format!(
+                "rendered `ca.crt`: {}, live: {}",
+                crate::pki::fingerprint(&new.bytes),
+                crate::pki::fingerprint(&live.bytes)
+            ))
+            .note("clients that trusted the old CA fail with `x509: certificate signed by unknown authority` after the upgrade")
+            .help(format!("copy `tls.crt`, `tls.key` and `ca.crt` of the live Secret `{}` into a Secret of your own and name it in the values (`expose.tls.certSource: secret` with `expose.tls.secret.secretName`, or `internalTLS.certSource: secret`)", secret.name)),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{minor_of, quantity};

@@ -2,8 +2,6 @@
 
 use std::fmt::Write as _;
 
-use anyhow::Context as _;
-
 use serde_json::{json, Value as Json};
 
 use super::cluster::{self, ValuesMode};
@@ -53,9 +51,8 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<Outcome> {
             }
             let mut stdin = std::io::stdin().lock();
             Some(
-                crate::rendered::load(path, &mut inputs.sources, &mut stdin).with_context(
-                    || format!("cannot use --rendered {}", crate::redact::escape(path)),
-                )?,
+                crate::rendered::load(path, &mut inputs.sources, &mut stdin)
+                    .map_err(|e| super::preflight_check::stream_error("--rendered", path, e))?,
             )
         }
         None => None,

@@ -54,6 +54,9 @@ pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
             settings.to = rendered_target(stream, settings.to);
         }
     }
+    if settings.from.is_none() {
+        settings.from = deployed_source(&streams.live);
+    }
     if let (Some(deployed), true) = (&deployed, args.reuse_values) {
         let mut root = deployed.clone();
         merge_into(
@@ -117,31 +120,59 @@ pub(super) fn load_streams(
     }
     let mut stdin = std::io::stdin().lock();
     let rendered = match &args.rendered {
-        Some(path) => {
-            let stream = crate::rendered::load(path, sources, &mut stdin).with_context(|| {
-                format!("cannot use --rendered {}", crate::redact::escape(path))
-            })?;
-            crate::note!(
-                "note: judging what Helm rendered in {} ({} objects): the token pair core mounts, the credentials the pods read and the Secrets they reference come from it",
-                crate::redact::escape(&stream.name),
-                stream.objects.len()
-            );
-            Some(stream)
-        }
+        Some(path) => Some(
+            crate::rendered::load(path, sources, &mut stdin)
+                .map_err(|e| stream_error("--rendered", path, e))?,
+        ),
         None => None,
     };
     let mut live = Vec::new();
     for path in &args.deployed_manifests {
-        let stream = crate::rendered::load(path, sources, &mut stdin).with_context(|| {
-            format!(
-                "cannot use --deployed-manifests {}",
-                crate::redact::escape(path)
-            )
-        })?;
+        let stream = crate::rendered::load(path, sources, &mut stdin)
+            .map_err(|e| stream_error("--deployed-manifests", path, e))?;
         secrets.extend(stream.secrets.iter().cloned());
         live.push(stream);
     }
+    // Said once every input is read, so that a refused input is the only output.
+    if let Some(stream) = &rendered {
+        crate::note!(
+            "note: judging what Helm rendered in {} ({} objects): the token pair core mounts, the credentials the pods read and the Secrets they reference come from it",
+            crate::redact::escape(&stream.name),
+            stream.objects.len()
+        );
+    }
     Ok(Streams { rendered, live })
+}
+
+/// The error for a stream that cannot be used: the reader's refusal as it is (it names the file
+/// and the limit), anything else under the flag that gave it.
+pub(super) fn stream_error(flag: &str, path: &str, e: crate::rendered::Error) -> anyhow::Error {
+    match e {
+        crate::rendered::Error::Input(refused)
+        | crate::rendered::Error::Values(crate::values::Error::Input(refused))
+            if !refused.is_io() =>
+        {
+            anyhow::Error::from(refused)
+        }
+        other => anyhow::Error::from(other)
+            .context(format!("cannot use {flag} {}", crate::redact::escape(path))),
+    }
+}
+
+/// The running release as the deployed manifests say (core's Harbor version), when `--from`
+/// is not given and the table knows it.
+fn deployed_source(live: &[Stream]) -> Option<Release> {
+    let (name, version) = live
+        .iter()
+        .find_map(|s| s.harbor_version().map(|v| (&s.name, v)))?;
+    let release = known_release(version).ok()?;
+    crate::note!(
+        "note: the upgrade starts from Harbor {} (chart {}), the version of core in {}; `--from` overrides it",
+        release.harbor,
+        release.chart,
+        crate::redact::escape(name)
+    );
+    Some(release)
 }
 
 /// The upgrade's target as the rendered stream says (its chart version, else core's Harbor

@@ -246,21 +246,22 @@ pub fn parse(name: &str, text: String, sources: &mut Sources) -> Result<Stream, 
         let manifest_name = format!("{name}#manifest");
         let manifest = sources.add(&manifest_name, release.manifest, SourceOrigin::SecretFile);
         let docs = parse_named(manifest, &manifest_name, &sources.get(manifest).text)?;
-        let mut stream = from_documents(&manifest_name, manifest, &docs, sources)?;
+        let mut stream = from_documents(&manifest_name, manifest, docs, sources)?;
         stream.name = name.to_string();
         stream.chart_version = release.chart_version;
         return Ok(stream);
     }
-    from_documents(name, source, &docs, sources)
+    from_documents(name, source, docs, sources)
 }
 
+/// The objects of parsed documents; the nodes move into them, nothing is copied.
 fn from_documents(
     name: &str,
     source: SourceId,
-    docs: &[Node],
+    docs: Vec<Node>,
     sources: &mut Sources,
 ) -> Result<Stream, Error> {
-    let secrets = secrets_in_documents(docs, source, name, sources)?;
+    let secrets = secrets_in_documents(&docs, source, name, sources)?;
     let comments = stream::source_comments(&sources.get(source).text);
     let mut objects = Vec::new();
     for doc in docs {
@@ -281,7 +282,7 @@ fn from_documents(
 }
 
 fn collect(
-    doc: &Node,
+    doc: Node,
     file: &str,
     comments: &[(usize, String)],
     out: &mut Vec<Object>,
@@ -312,7 +313,11 @@ fn collect(
         }
     };
     if kind.ends_with("List") {
-        if let Some(Value::Seq(items)) = doc.get("items").map(|n| &n.value) {
+        let items = match doc.value {
+            Value::Map(entries) => entries.into_iter().rev().find(|e| e.key == "items"),
+            _ => None,
+        };
+        if let Some(Value::Seq(items)) = items.map(|e| e.node.value) {
             for item in items {
                 collect(item, file, comments, out)?;
             }
@@ -329,7 +334,9 @@ fn collect(
         .or_else(|| doc.entry("kind"))
         .and_then(|e| e.key_span)
         .or(doc.span);
-    let template = span.and_then(|s| stream::template_before(comments, s.start));
+    // The comment must be inside this document: after the object before it.
+    let after = out.last().and_then(|o| o.span).map_or(0, |s| s.end);
+    let template = span.and_then(|s| stream::template_before(comments, after, s.start));
     out.push(Object {
         kind,
         api_version: doc
@@ -340,7 +347,7 @@ fn collect(
         name,
         template,
         span,
-        node: doc.clone(),
+        node: doc,
     });
     Ok(())
 }

@@ -92,9 +92,14 @@ pub(super) fn source_comments(text: &str) -> Vec<(usize, String)> {
     out
 }
 
-/// The template of the last `# Source:` comment before `offset`, if it is in the same
-/// document (no `---` can separate them: the comment opens the document).
-pub(super) fn template_before(comments: &[(usize, String)], offset: usize) -> Option<String> {
+/// The template of the last `# Source:` comment between `after` and `offset` (the comment
+/// that opens the document starting at `offset`).
+pub(super) fn template_before(
+    comments: &[(usize, String)],
+    after: usize,
+    offset: usize,
+) -> Option<String> {
     let i = comments.partition_point(|(at, _)| *at < offset);
-    i.checked_sub(1).map(|i| comments[i].1.clone())
+    let (at, path) = &comments[i.checked_sub(1)?];
+    (*at >= after).then(|| path.clone())
 }

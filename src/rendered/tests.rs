@@ -125,3 +125,24 @@ fn malformed_documents_name_file_and_line() {
     let e = parse("r.yaml", "# nothing\n".into(), &mut sources).unwrap_err();
     assert!(matches!(e, Error::Empty { .. }), "{e}");
 }
+
+#[test]
+fn a_document_without_a_source_comment_does_not_take_the_previous_ones() {
+    // Regression: the template of a document was the nearest `# Source:` before it, even one
+    // that opens the document before.
+    let (s, _) = stream(&format!(
+        "{CORE}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n"
+    ));
+    assert_eq!(s.objects.len(), 3);
+    assert_eq!(s.objects[2].template, None);
+}
+
+#[test]
+fn list_items_are_objects() {
+    let (s, _) = stream(
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: PersistentVolumeClaim\n  metadata:\n    name: data\n- apiVersion: apps/v1\n  kind: StatefulSet\n  metadata:\n    name: db\n",
+    );
+    let kinds: Vec<&str> = s.objects.iter().map(|o| o.kind.as_str()).collect();
+    assert_eq!(kinds, ["PersistentVolumeClaim", "StatefulSet"]);
+    assert_eq!(s.objects[1].address(), "rendered://statefulset/db");
+}
