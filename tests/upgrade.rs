@@ -294,6 +294,19 @@ fn verify_cannot_judge_without_a_release_or_when_listing_is_refused() {
         r.stderr
     );
 
+    // Exec refused: the core pods' keys were not compared, so a clean report is not a verdict.
+    let (server, scratch) = rolled_out();
+    server.forbid("create", "pods/exec", None);
+    let r = verify(&server, scratch.path(), &[]);
+    assert_eq!(r.status, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("warning[rbac-forbidden]"), "{}", r.stdout);
+    assert!(r.stdout.contains("verdict: not judged"), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("verify could not judge release `harbor`"),
+        "{}",
+        r.stderr
+    );
+
     // Bad durations name the flag.
     let r = verify(&server, scratch.path(), &["--wait", "soon"]);
     assert_eq!(r.status, 2);
