@@ -78,6 +78,11 @@ impl Cli {
                 let offline = !args.logs.is_empty();
                 (&mut args.cluster, offline)
             }
+            Command::Verify(args) => (&mut args.cluster, false),
+            Command::Upgrade(args) => {
+                args.helm_env = helm.clone();
+                return self;
+            }
             _ => return self,
         };
         if offline && cluster.release.is_none() {
@@ -123,6 +128,10 @@ pub enum Command {
     Clock(ClockCommand),
     /// Map Harbor log lines to root causes.
     Diagnose(DiagnoseArgs),
+    /// Upgrade a release with Helm, step by step: dry run, check, back up, upgrade, verify.
+    Upgrade(Box<UpgradeArgs>),
+    /// After any upgrade: wait for the rollout, then check keys, Secrets and logs.
+    Verify(Box<VerifyArgs>),
     /// Print a shell completion script on stdout.
     #[command(
         after_help = "Install:\n  bash:       harbor-upgrade completions bash > ~/.local/share/bash-completion/completions/harbor-upgrade\n  \
@@ -365,6 +374,15 @@ pub struct CheckArgs {
     /// `external-database-too-old`.
     #[arg(long = "database-version", value_name = "MAJOR[.MINOR]", value_parser = crate::checks::parse_database_version)]
     pub database_version: Option<crate::checks::PgVersion>,
+    /// What Helm renders for the upgrade, judged exactly: the output of `helm template`,
+    /// `helm upgrade --dry-run=server` (text or `-o json`) or `helm get manifest`; `-` is stdin.
+    #[arg(long, value_name = "FILE|-")]
+    pub rendered: Option<String>,
+
+    /// Live objects offline (repeatable): `helm get manifest` of the deployed release, or
+    /// `kubectl get -o yaml` of its Secrets, `StatefulSet`s, `Deployment`s and PVCs.
+    #[arg(long = "deployed-manifests", value_name = "FILE")]
+    pub deployed_manifests: Vec<String>,
 }
 
 /// `preflight rules` arguments.
@@ -400,6 +418,11 @@ pub struct InspectArgs {
     /// Judge validity as of this time (RFC 3339) instead of now.
     #[arg(long, value_name = "RFC3339", hide = true)]
     pub now: Option<String>,
+
+    /// Also inspect the Secrets Helm renders: the output of `helm template`,
+    /// `helm upgrade --dry-run` or `helm get manifest`; `-` is stdin.
+    #[arg(long, value_name = "FILE|-")]
+    pub rendered: Option<String>,
 }
 
 /// `keys backup` arguments.
@@ -688,6 +711,134 @@ pub struct DiagnoseArgs {
     /// reproducible reports.
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
+}
+
+/// `upgrade` arguments.
+#[derive(Debug, Args)]
+#[command(
+    override_usage = "harbor-upgrade upgrade [OPTIONS] RELEASE CHART [HELM FLAGS]...",
+    after_help = "The tool's own options come before RELEASE; everything after CHART goes to `helm upgrade` \
+    unchanged (`-f`, `--set`, `--version`, `-n`, `--kube-context` …). The tool reads the namespace, \
+    context and kubeconfig from those flags too, and the values flags for its checks.\n\n\
+    Steps: 1 `helm upgrade --dry-run=server`, 2 `preflight check`, 3 `keys backup`, 4 `helm upgrade`, \
+    5 `verify`, 6 summary with the commands to go back. `--dry-run` stops after step 3.\n\n\
+    Examples:\n  harbor-upgrade upgrade harbor harbor/harbor --version 1.14.2 -n harbor -f values.yaml\n  \
+    harbor-upgrade upgrade --dry-run --passphrase-file pass.txt harbor ./harbor-1.14.2.tgz -n harbor -f values.yaml"
+)]
+pub struct UpgradeArgs {
+    /// The Helm release to upgrade.
+    #[arg(value_name = "RELEASE")]
+    pub release: String,
+
+    /// The chart (`repo/harbor`, `oci://…`, a `.tgz` or a folder), then `helm upgrade` flags.
+    #[arg(
+        value_name = "CHART [HELM FLAGS]",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub chart_and_flags: Vec<String>,
+
+    /// The Helm binary [default: `$HELM_BIN` (set by Helm for its plugins), else `helm` on `PATH`].
+    #[arg(long, value_name = "PATH")]
+    pub helm: Option<PathBuf>,
+
+    /// Go on to back up and upgrade even when the checks report errors.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Stop after the backup: nothing is upgraded.
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
+
+    /// Where to write the backup (default: `harbor-backup-RELEASE-TIME` in the working
+    /// directory, `.tar.age` when encrypted).
+    #[arg(long = "backup-out", value_name = "PATH")]
+    pub backup_out: Option<PathBuf>,
+
+    /// Encrypt the backup to this age recipient (repeatable).
+    #[arg(long = "recipient", value_name = "AGE")]
+    pub recipients: Vec<String>,
+
+    /// Encrypt the backup with the passphrase in this file (`verify` reads it back with it).
+    #[arg(long = "passphrase-file", value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+
+    /// The age identity that decrypts a backup encrypted to `--recipient`, for the comparison in
+    /// `verify` (without it that comparison is left out, and said so).
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+
+    /// Path to the kubeconfig file, for the tool and for Helm.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// How long `verify` waits for the rollout (Go duration).
+    #[arg(long = "verify-wait", value_name = "DURATION", default_value = "5m")]
+    pub verify_wait: String,
+
+    /// Do not read the nodes' clocks in the checks.
+    #[arg(long = "skip-clock")]
+    pub skip_clock: bool,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub output: OutputArgs,
+
+    /// Helm's namespace and context when Helm runs the tool as its plugin.
+    #[arg(skip)]
+    pub helm_env: HelmEnvironment,
+}
+
+/// `verify` arguments.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 healthy, 1 broken (findings at or above `--fail-on`), 2 could not judge \
+    (the rollout did not finish within `--wait`, a read was refused, no release).\n\n\
+    Examples:\n  harbor-upgrade verify -n harbor\n  \
+    harbor-upgrade verify -n harbor --release harbor --backup harbor-backup-harbor-20260301T100000Z --wait 10m"
+)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub cluster: ClusterArgs,
+
+    /// A backup taken before the upgrade (`keys backup`): a dangerous change of a credential
+    /// since then fails the check.
+    #[arg(long, value_name = "BUNDLE")]
+    pub backup: Option<PathBuf>,
+
+    /// age identity file for an encrypted backup.
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+
+    /// Passphrase file for an encrypted backup.
+    #[arg(long = "passphrase-file", value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+
+    /// Judge the log lines from this time on: RFC 3339 (`2026-03-01T10:00:00Z`) or a duration
+    /// back from now (`30m`) [default: when the release was last deployed].
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// How long to wait for the Deployments and `StatefulSets` to finish rolling out (Go
+    /// duration; `0` looks once).
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub wait: String,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub output: OutputArgs,
+
+    /// Exit with status 1 when a finding at or above this severity is reported [default: error,
+    /// or the configuration file's `fail-on`].
+    #[arg(long = "fail-on", value_enum)]
+    pub fail_on: Option<FailOn>,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub rules: RuleArgs,
 }
 
 /// `--color`

@@ -68,6 +68,10 @@ pub enum Kind {
     /// One file of a backup bundle (in its directory or its archive); besides the cap, each
     /// must have the size its manifest records.
     BackupEntry,
+    /// A manifest stream (`--rendered`, `--deployed-manifests`): what `helm template`,
+    /// `helm upgrade --dry-run` (text or `-o json`) or `helm get manifest` print, or live
+    /// objects as `kubectl get -o yaml` prints them.
+    ManifestStream,
 }
 
 impl Kind {
@@ -79,7 +83,7 @@ impl Kind {
     pub const fn limit(self) -> u64 {
         match self {
             Kind::ValuesFile | Kind::RollbackFile | Kind::ChartFile => 16 * MIB,
-            Kind::SecretManifest | Kind::BackupEntry => 64 * MIB,
+            Kind::SecretManifest | Kind::BackupEntry | Kind::ManifestStream => 64 * MIB,
             Kind::SetFile | Kind::IdentityFile | Kind::ConfigFile => MIB,
             Kind::PassphraseFile => 64 * KIB,
             Kind::ChartArchive => 32 * MIB,
@@ -92,7 +96,7 @@ impl Kind {
     pub const fn reads_stdin(self) -> bool {
         matches!(
             self,
-            Kind::ValuesFile | Kind::SecretManifest | Kind::LogFile
+            Kind::ValuesFile | Kind::SecretManifest | Kind::LogFile | Kind::ManifestStream
         )
     }
 
@@ -111,6 +115,7 @@ impl Kind {
             Kind::LogFile => "log file",
             Kind::BackupArchive => "backup archive",
             Kind::BackupEntry => "backup file",
+            Kind::ManifestStream => "manifest stream",
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod kube;
 pub mod pki;
 pub mod progress;
 pub mod redact;
+pub mod rendered;
 pub mod report;
 pub mod values;
 

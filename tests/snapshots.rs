@@ -35,6 +35,8 @@ fn help_of_every_command() {
         &["clock"],
         &["clock", "check"],
         &["diagnose"],
+        &["upgrade"],
+        &["verify"],
         &["completions"],
         &["man"],
         &["version"],

@@ -8,6 +8,7 @@ use crate::chart::{ChartView, LocalChart, Release};
 use crate::cli::Renderer;
 use crate::diagnose::LogScan;
 use crate::pki::{self, CertChain, PrivateKeyInfo};
+use crate::rendered::Stream;
 use crate::report::{Finding, Origin};
 use crate::values::placeholder::find_placeholder;
 use crate::values::{Entry, Node, SecretEntry, SecretObject, Sources, Span, Value};
@@ -185,6 +186,8 @@ pub struct TokenPair<'a> {
     pub parsed_key: Option<Result<PrivateKeyInfo, pki::Error>>,
     /// The parsed certificate chain.
     pub parsed_cert: Option<Result<CertChain, pki::Error>>,
+    /// The pair comes from a Secret of the rendered stream (`--rendered`).
+    pub rendered: bool,
 }
 
 impl TokenPair<'_> {
@@ -223,6 +226,8 @@ pub struct ClusterFacts {
     pub clock: Option<crate::clock::ClockFacts>,
     /// The token key mounted in each core pod, by digest, when the pods could be read.
     pub token_keys: Option<super::TokenKeyFacts>,
+    /// The live Secrets against a backup (`verify --backup`).
+    pub backup: Option<super::BackupFacts>,
 }
 
 /// One read RBAC did not allow.
@@ -268,6 +273,55 @@ pub struct Context<'a> {
     reuse_values: bool,
     /// The external PostgreSQL server's version (`--database-version`).
     database_version: Option<super::PgVersion>,
+    /// What Helm rendered for the upgrade (`--rendered`).
+    rendered: Option<&'a Stream>,
+    /// Live objects besides Secrets (`--deployed-manifests`, or read from the cluster).
+    live_objects: &'a [Stream],
+}
+
+/// Where the rendered workloads read each credential the values set: the component whose pod
+/// template is searched, and the mount path or environment variable.
+const RENDERED_CREDENTIALS: &[(&str, &str, RenderedRead)] = &[
+    ("secretKey", "core", RenderedRead::Mount("/etc/core/key")),
+    ("core.secret", "core", RenderedRead::Env("CORE_SECRET")),
+    ("core.xsrfKey", "core", RenderedRead::Env("CSRF_KEY")),
+    (
+        "jobservice.secret",
+        "core",
+        RenderedRead::Env("JOBSERVICE_SECRET"),
+    ),
+    (
+        "registry.secret",
+        "registry",
+        RenderedRead::Env("REGISTRY_HTTP_SECRET"),
+    ),
+    (
+        "database.internal.password",
+        "database",
+        RenderedRead::Env("POSTGRES_PASSWORD"),
+    ),
+    (
+        "harborAdminPassword",
+        "core",
+        RenderedRead::Env("HARBOR_ADMIN_PASSWORD"),
+    ),
+    (
+        "registry.credentials.password",
+        "core",
+        RenderedRead::Env("REGISTRY_CREDENTIAL_PASSWORD"),
+    ),
+];
+
+/// The path core reads the token signing key from.
+pub const CORE_TOKEN_KEY_PATH: &str = "/etc/core/private_key.pem";
+
+/// How a rendered pod reads a credential.
+#[derive(Debug, Clone, Copy)]
+enum RenderedRead {
+    /// A Secret key mounted (with `subPath`) at this path.
+    Mount(&'static str),
+    /// An environment variable from a Secret.
+    Env(&'static str),
 }
 
 /// Keys the chart writes into `<fullname>-core`; a Secret named `*-core` with one of them is the
@@ -301,6 +355,8 @@ impl<'a> Context<'a> {
             deployed: None,
             reuse_values: false,
             database_version: None,
+            rendered: None,
+            live_objects: &[],
         };
         ctx.core_secret = ctx.find_core_secret();
         ctx.token_pairs = ctx.collect_token_pairs();
@@ -387,6 +443,136 @@ impl<'a> Context<'a> {
             self.token_pairs = self.collect_token_pairs();
         }
         self
+    }
+
+    /// Judges what Helm rendered (`--rendered`): the token pair core mounts, the credentials
+    /// the pods read and the pod references come from the stream, located at its lines; the live
+    /// `<fullname>-core` Secret is the one of the stream's `<fullname>`.
+    #[must_use]
+    pub fn with_rendered(mut self, rendered: &'a Stream) -> Self {
+        self.rendered = Some(rendered);
+        if let Some(s) = rendered
+            .fullname()
+            .and_then(|f| self.secret(&format!("{f}-core")))
+        {
+            self.core_secret = CoreSecret::Found(s);
+        }
+        self.token_pairs = self.collect_token_pairs();
+        self
+    }
+
+    /// What Helm rendered, when given.
+    pub fn rendered(&self) -> Option<&'a Stream> {
+        self.rendered
+    }
+
+    /// Adds live objects besides Secrets (`StatefulSet`s, PVCs, `Deployment`s).
+    #[must_use]
+    pub fn with_live_objects(mut self, live: &'a [Stream]) -> Self {
+        self.live_objects = live;
+        self
+    }
+
+    /// The live object of `kind` named `name`, when given.
+    pub fn live_object(&self, kind: &str, name: &str) -> Option<&'a crate::rendered::Object> {
+        self.live_objects.iter().find_map(|s| s.object(kind, name))
+    }
+
+    /// The live objects besides Secrets.
+    pub fn live_objects(&self) -> &'a [Stream] {
+        self.live_objects
+    }
+
+    /// Whether any live objects besides Secrets were given.
+    pub fn has_live_objects(&self) -> bool {
+        !self.live_objects.is_empty()
+    }
+
+    /// The Secret `name` as the upgrade leaves it: rendered in the stream, else live.
+    pub fn secret_after(&self, name: &str) -> Option<&'a SecretObject> {
+        self.rendered
+            .and_then(|r| r.secret(name))
+            .or_else(|| self.secret(name))
+    }
+
+    /// The Secret and key the rendered pods read a credential field from.
+    pub fn rendered_read(&self, path: &str) -> Option<(&'a str, String)> {
+        let rendered = self.rendered?;
+        let &(_, component, read) = RENDERED_CREDENTIALS.iter().find(|(p, ..)| *p == path)?;
+        let workload = rendered.component(component)?;
+        match read {
+            RenderedRead::Mount(at) => {
+                let (name, key, _) = workload.pod_spec()?.mounted_secret(at)?;
+                Some((name, key))
+            }
+            RenderedRead::Env(var) => {
+                let r = rendered.env_secret(workload, var)?;
+                Some((r.secret, r.key?))
+            }
+        }
+    }
+
+    /// The live Secret and bytes of the key the rendered pods read for a credential field.
+    pub fn live_credential(&self, path: &str) -> Option<(&'a SecretObject, &'a [u8])> {
+        let (secret, key) = self.rendered_read(path)?;
+        let live = self.secret(secret)?;
+        Some((live, live.data.get(&key)?.bytes.as_slice()))
+    }
+
+    /// The value the rendered pods read for a credential field, from a Secret of the stream.
+    pub fn rendered_credential(&self, path: &'static str) -> Option<Effective<'a>> {
+        let rendered = self.rendered?;
+        let (secret, key) = self.rendered_read(path)?;
+        let object = rendered.secret(secret)?;
+        let entry = object.data.get(&key)?;
+        Some(Effective {
+            bytes: entry.bytes.as_slice().into(),
+            span: entry.span.or(object.name_span),
+            path: Some(path),
+            object: Some(format!("`{key}` of rendered Secret `{secret}`")),
+            origin: Origin::Secret,
+            is_default: false,
+        })
+    }
+
+    /// The token pair core mounts, from a Secret of the rendered stream.
+    fn rendered_token_pair(&self) -> Option<TokenPair<'a>> {
+        let rendered = self.rendered?;
+        let (secret, key) = rendered
+            .core()
+            .and_then(crate::rendered::Object::pod_spec)
+            .and_then(|p| p.mounted_secret(CORE_TOKEN_KEY_PATH))
+            .map(|(name, key, _)| (name.to_string(), key))
+            .or_else(|| {
+                rendered
+                    .fullname()
+                    .map(|f| (format!("{f}-core"), "tls.key".into()))
+            })?;
+        // A Secret the chart does not render (`core.secretName`) is mounted as it is live.
+        let (object, whose) = match rendered.secret(&secret) {
+            Some(object) => (object, "rendered Secret"),
+            None => (
+                self.secret(&secret)?,
+                "Secret (mounted by the rendered core)",
+            ),
+        };
+        let material = |key: &str| {
+            object.data.get(key).map(|entry: &SecretEntry| Material {
+                text: String::from_utf8_lossy(&entry.bytes),
+                span: entry.span,
+                path: None,
+                object: Some(format!("`{key}` of {whose} `{}`", object.name)),
+                origin: Origin::Secret,
+            })
+        };
+        let (k, c) = (material(&key), material("tls.crt"));
+        if k.is_none() && c.is_none() {
+            return None;
+        }
+        let mut pair = TokenPair::parse(format!("{whose} `{}`", object.name), k, c);
+        pair.secret_name = Some(object.name.as_str());
+        pair.rendered = true;
+        Some(pair)
     }
 
     /// A values field.
@@ -502,7 +688,18 @@ impl<'a> Context<'a> {
             from_values(key, "core.tokenKey"),
             from_values(cert, "core.tokenCert"),
         );
-        if k.is_some() || c.is_some() {
+        // What core mounts from the rendering replaces what the values ask for.
+        // A live Secret the rendered core mounts is judged once, as the rendered pair.
+        let mut mounted_live: Option<&str> = None;
+        if let Some(pair) = self.rendered_token_pair() {
+            if self.rendered.is_some_and(|r| {
+                pair.secret_name
+                    .is_some_and(|name| r.secret(name).is_none())
+            }) {
+                mounted_live = pair.secret_name;
+            }
+            pairs.push(pair);
+        } else if k.is_some() || c.is_some() {
             pairs.push(TokenPair::parse("values".into(), k, c));
         }
         let mut secret_names: Vec<&str> = Vec::new();
@@ -515,6 +712,9 @@ impl<'a> Context<'a> {
             }
         }
         for name in secret_names {
+            if mounted_live == Some(name) {
+                continue;
+            }
             let Some(secret) = self.secret(name) else {
                 continue;
             };
@@ -595,6 +795,9 @@ impl<'a> Context<'a> {
         override_path: Option<&str>,
         key: &str,
     ) -> Result<Effective<'a>, String> {
+        if let Some(rendered) = self.rendered_credential(path) {
+            return Ok(rendered);
+        }
         if let Some(name) = override_path.and_then(|p| self.setting(p)) {
             let override_path = override_path.unwrap_or_default();
             let Some(secret) = self.secret(name) else {
@@ -660,6 +863,7 @@ impl<'a> TokenPair<'a> {
             cert,
             parsed_key,
             parsed_cert,
+            rendered: false,
         }
     }
 }

@@ -52,7 +52,11 @@ PASSWORD '…'` inside the database first."
             return;
         };
         // An explicit empty value makes chart 1.14+ look the live password up: nothing changes.
-        if ctx.field("database.internal.password").state() == FieldState::Str("") {
+        if ctx.field("database.internal.password").state() == FieldState::Str("")
+            && ctx
+                .rendered_credential("database.internal.password")
+                .is_none()
+        {
             return;
         }
         let Ok(new) = ctx.effective("database.internal.password", None, "") else {

@@ -11,6 +11,7 @@
 
 use super::{Context, Findings, Rule};
 use crate::chart::{ChartView, Version};
+use crate::rendered::{SecretRef, SecretRefVia, Stream};
 use crate::report::{Finding, Severity};
 use crate::values::Span;
 
@@ -224,6 +225,10 @@ Chart 1.10.0 has a template bug: the registry's htpasswd volume names the Secret
 release namespace before upgrading, or fix the name."
     }
     fn check(&self, ctx: &Context<'_>, out: &mut Findings) {
+        if let Some(rendered) = ctx.rendered() {
+            rendered_missing(self, ctx, rendered, out);
+            return;
+        }
         let refs = references(ctx);
         if registry_credentials_name_bug(ctx.target()) {
             if let Some(r) = refs
@@ -292,6 +297,10 @@ and not checked (`values-key-unsupported` reports them).\n\n\
 or point the matching `*Key` value at the key the Secret has."
     }
     fn check(&self, ctx: &Context<'_>, out: &mut Findings) {
+        if let Some(rendered) = ctx.rendered() {
+            rendered_key_missing(self, ctx, rendered, out);
+            return;
+        }
         for r in references(ctx) {
             let Some(secret) = ctx.secret(r.name) else {
                 continue;
@@ -324,5 +333,110 @@ or point the matching `*Key` value at the key the Secret has."
                 );
             }
         }
+    }
+}
+
+/// The Secret references of every rendered pod template that a pod needs to start (not
+/// `optional`), each Secret and key once.
+fn rendered_refs(rendered: &Stream) -> Vec<SecretRef<'_>> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for workload in rendered.workloads() {
+        let Some(pod) = workload.pod_spec() else {
+            continue;
+        };
+        for r in pod.secret_refs() {
+            if !r.optional && seen.insert((r.secret, r.key.clone())) {
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
+/// How a message names a reference: `` `secretKeyRef` of Deployment `harbor-core` ``.
+fn referenced_by(r: &SecretRef<'_>) -> String {
+    let via = match (r.via, &r.env) {
+        (SecretRefVia::EnvFrom, _) => "`envFrom`".to_string(),
+        (SecretRefVia::SecretKeyRef, Some(env)) => format!("`secretKeyRef` of `{env}`"),
+        (SecretRefVia::SecretKeyRef, None) => "`secretKeyRef`".to_string(),
+        (SecretRefVia::Volume, _) => "a `secret` volume".to_string(),
+    };
+    format!("{via} of rendered {} `{}`", r.object.kind, r.object.name)
+}
+
+/// `existing-secret-missing` from the rendered pod templates: a Secret neither rendered nor live.
+fn rendered_missing(
+    rule: &ExistingSecretMissing,
+    ctx: &Context<'_>,
+    rendered: &Stream,
+    out: &mut Findings,
+) {
+    for r in rendered_refs(rendered) {
+        if ctx.secret_after(r.secret).is_some() {
+            continue;
+        }
+        if ctx.settings.secrets_complete {
+            out.push(
+                Finding::new(
+                    rule.id(),
+                    rule.severity(),
+                    format!("Secret `{}` referenced by {} is neither rendered nor live", r.secret, referenced_by(&r)),
+                )
+                .at(r.span)
+                .note(format!("the pod stays in `ContainerCreating` or `CreateContainerConfigError` (`secret \"{}\" not found`)", r.secret))
+                .help(format!("create Secret `{}` in the release namespace before upgrading, or correct the value that names it", r.secret)),
+            );
+        } else {
+            out.skip(
+                rule.id(),
+                format!("Secret `{}` referenced by {} is not rendered and was not given with `--secret` (pass `--secrets-complete` if the files hold every Secret)", r.secret, referenced_by(&r)),
+            );
+        }
+    }
+}
+
+/// `existing-secret-key-missing` from the rendered pod templates: the Secret lacks the key a
+/// `secretKeyRef` or a volume's `items` name.
+fn rendered_key_missing(
+    rule: &ExistingSecretKeyMissing,
+    ctx: &Context<'_>,
+    rendered: &Stream,
+    out: &mut Findings,
+) {
+    for r in rendered_refs(rendered) {
+        let (Some(key), Some(secret)) = (&r.key, ctx.secret_after(r.secret)) else {
+            continue;
+        };
+        if secret.data.contains_key(key) {
+            continue;
+        }
+        let have: Vec<&str> = secret.data.keys().map(String::as_str).collect();
+        let whose = if rendered.secret(r.secret).is_some() {
+            "rendered"
+        } else {
+            "live"
+        };
+        out.push(
+            Finding::new(
+                rule.id(),
+                rule.severity(),
+                format!(
+                    "{whose} Secret `{}` has no key `{key}`, which {} reads",
+                    r.secret,
+                    referenced_by(&r)
+                ),
+            )
+            .at(r.span)
+            .note(format!(
+                "the Secret has: {}",
+                if have.is_empty() {
+                    "no keys".to_string()
+                } else {
+                    have.join(", ")
+                }
+            ))
+            .help(format!("add `{key}` to Secret `{}`", r.secret)),
+        );
     }
 }

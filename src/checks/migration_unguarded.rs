@@ -32,6 +32,16 @@ snapshot), then set `enableMigrateHelmHook: true`, or run \
 the upgrade with `core.replicas: 1` and scale core up again once it is ready."
     }
     fn check(&self, ctx: &Context<'_>, out: &mut Findings) {
+        if let Some(rendered) = ctx.rendered() {
+            super::rendered_workloads::migration_unguarded(
+                self.id(),
+                self.severity(),
+                ctx,
+                rendered,
+                out,
+            );
+            return;
+        }
         let (Some(from), Some(target)) = (ctx.settings.from, ctx.target()) else {
             return;
         };

@@ -8,6 +8,7 @@ mod context;
 pub mod fields;
 
 mod admin_password_ignored;
+mod backup_credential_changed;
 mod chart_release_defect;
 mod clock_skew;
 mod database_major_upgrade;
@@ -47,6 +48,7 @@ mod placeholder;
 mod rbac_forbidden;
 mod redis_sentinel_address;
 mod removed_component_data;
+mod rendered_workloads;
 mod reuse_values_stale;
 mod rwo_rolling_update;
 mod secret_key_changed;
@@ -81,6 +83,7 @@ mod xsrf_key_length;
 
 use std::fmt::Write as _;
 
+pub use backup_credential_changed::{BackupChange, BackupFacts};
 pub use clock_skew::{clock_limits, ClockLimits};
 pub use external_database_too_old::{parse_database_version, PgVersion};
 pub use token_key_inconsistent::{PodKeyHash, TokenKeyFacts, TOKEN_KEY_PATH};
@@ -204,6 +207,7 @@ pub static RULES: &[&dyn Rule] = &[
     &event_mount_failed::EventMountFailed,
     &event_scheduling_failed::EventSchedulingFailed,
     &placeholder::Placeholder,
+    &backup_credential_changed::BackupCredentialChanged,
 ];
 
 /// The rule with this ID.

@@ -138,6 +138,11 @@ copy the data to a new claim and set `existingClaim`. For a PVC, create the new 
 data (with the component scaled to 0), then set `existingClaim` to it."
     }
     fn check(&self, ctx: &Context<'_>, out: &mut Findings) {
+        // Without live objects the deployed values stand for them, as without a stream.
+        if let Some(rendered) = ctx.rendered().filter(|_| ctx.has_live_objects()) {
+            super::rendered_workloads::persistence(self.id(), self.severity(), ctx, rendered, out);
+            return;
+        }
         if ctx.deployed().is_none() || ctx.target().is_none() {
             return;
         }

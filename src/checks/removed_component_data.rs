@@ -45,6 +45,39 @@ settings. A component switched off in the values is not reported, and neither ar
                 _ => None,
             };
             let source_default = ctx.source().and_then(|s| s.default(component.enabled));
+            // Live workloads say what runs, whatever the values and defaults say.
+            if ctx.has_live_objects() {
+                let running = ctx
+                    .live_objects()
+                    .iter()
+                    .flat_map(crate::rendered::Stream::workloads)
+                    .find(|w| {
+                        w.name.ends_with(&format!("-{}", component.key))
+                            || w.name.ends_with(&format!("-{}-server", component.key))
+                    });
+                let Some(running) = running else {
+                    continue;
+                };
+                out.push(
+                    Finding::new(
+                        self.id(),
+                        self.severity(),
+                        format!(
+                            "{} runs in the deployed release ({} `{}`) and the target {} drops it (removed in chart {}): {}",
+                            component.key,
+                            running.kind,
+                            running.name,
+                            target.label(),
+                            component.removed_in,
+                            component.data
+                        ),
+                    )
+                    .path(component.enabled)
+                    .at(field.span().or(running.span))
+                    .help(component.help),
+                );
+                continue;
+            }
             let (enabled, why) = match (explicit, source_default) {
                 (Some(b), _) => (b, "in the values".to_string()),
                 (None, Some(d)) => (

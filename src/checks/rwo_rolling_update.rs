@@ -79,6 +79,16 @@ ReadWriteMany volumes, object storage (`persistence.imageChartStorage.type`) and
 `jobservice.jobLoggers: [database]`."
     }
     fn check(&self, ctx: &Context<'_>, out: &mut Findings) {
+        if let Some(rendered) = ctx.rendered() {
+            super::rendered_workloads::rwo_rolling_update(
+                self.id(),
+                self.severity(),
+                ctx,
+                rendered,
+                out,
+            );
+            return;
+        }
         let Some(target) = ctx.target() else {
             return;
         };

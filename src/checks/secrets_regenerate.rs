@@ -39,6 +39,10 @@ it).\n\n**Fix:** pin the values (16 characters for the secrets, 32 for `core.xsr
 change at all."
     }
     fn check(&self, ctx: &Context<'_>, out: &mut Findings) {
+        if ctx.rendered().is_some() {
+            observed(self, ctx, out);
+            return;
+        }
         if let Some(target) = ctx.target() {
             let xsrf = ctx.field("core.xsrfKey");
             if ignores_pinned_xsrf_key(target.release.chart) && !xsrf.is_blank() {
@@ -90,5 +94,49 @@ change at all."
                 )),
             );
         }
+    }
+}
+
+/// With the rendered stream: what the chart really wrote, compared with the live Secrets.
+fn observed(rule: &SecretsRegenerate, ctx: &Context<'_>, out: &mut Findings) {
+    for &(path, existing, breaks) in FIELDS {
+        let Some(new) = ctx.rendered_credential(path) else {
+            continue;
+        };
+        let Some((live_secret, live)) = ctx.live_credential(path) else {
+            if !ctx.secrets.is_empty() {
+                out.skip(
+                    rule.id(),
+                    format!("the live Secret that holds `{path}` was not given: the rendered value was not compared"),
+                );
+            }
+            continue;
+        };
+        if new.bytes.as_ref() == live {
+            continue;
+        }
+        let cause = if ctx.field(path).is_blank() {
+            format!("`{path}` is blank and the rendering generated a new value")
+        } else {
+            format!("`{path}` is set to another value than the live one")
+        };
+        out.push(
+            new.finding(
+                rule.id(),
+                rule.severity(),
+                format!("the rendered value of `{path}` differs from the live one in Secret `{}`: the upgrade changes it", live_secret.name),
+            )
+            .note(cause)
+            .note(format!(
+                "rendered: {}, live: {}",
+                crate::pki::fingerprint(&new.bytes),
+                crate::pki::fingerprint(live)
+            ))
+            .note(format!("when it changes, {breaks}"))
+            .help(format!(
+                "pin `{path}` to the live value (from Secret `{}`) or use `{existing}`; render with `helm upgrade --dry-run=server` so that the chart's `lookup` sees the live Secret",
+                live_secret.name
+            )),
+        );
     }
 }

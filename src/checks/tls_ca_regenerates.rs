@@ -40,6 +40,10 @@ Secret of your own and point the chart at it (`expose.tls.certSource: secret` wi
 `internalTLS.<component>.secretName`), or use cert-manager."
     }
     fn check(&self, ctx: &Context<'_>, out: &mut Findings) {
+        if let Some(rendered) = ctx.rendered() {
+            super::rendered_workloads::tls_ca(self.id(), self.severity(), ctx, rendered, out);
+            return;
+        }
         let Some(target) = ctx.target() else {
             return;
         };

@@ -40,6 +40,10 @@ rotate on purpose, do it in a `helm upgrade` of its own that changes nothing els
 then raise `core.replicas` again; clients log in again afterwards."
     }
     fn check(&self, ctx: &Context<'_>, out: &mut Findings) {
+        if let Some(pair) = ctx.token_pairs.iter().find(|p| p.rendered) {
+            rendered_switch(self, ctx, pair, out);
+            return;
+        }
         let key_field = ctx.field("core.tokenKey");
         let Some(pinned_text) = key_field.set_str() else {
             return;
@@ -121,4 +125,60 @@ then raise `core.replicas` again; clients log in again afterwards."
             ));
         out.push(finding);
     }
+}
+
+/// With the rendered stream: the key core will mount, compared with the running one.
+fn rendered_switch(
+    rule: &TokenKeyChanged,
+    ctx: &Context<'_>,
+    pair: &super::TokenPair<'_>,
+    out: &mut Findings,
+) {
+    let (Some(material), Some(rendered)) = (&pair.key, pair.key_info()) else {
+        return;
+    };
+    let Some(live_text) = ctx.live_core("tls.key") else {
+        if ctx.core_secret().is_none() && !ctx.secrets.is_empty() {
+            out.skip(rule.id(), ctx.core_secret_missing_reason());
+        }
+        return;
+    };
+    let Ok(live) = parse_private_key(&String::from_utf8_lossy(live_text)) else {
+        out.skip(
+            rule.id(),
+            "the live `tls.key` is not a readable private key: the keys were not compared",
+        );
+        return;
+    };
+    let (Some(new_spki), Some(live_spki)) = (&rendered.spki_der, &live.spki_der) else {
+        return;
+    };
+    if new_spki == live_spki {
+        return;
+    }
+    let core = ctx
+        .core_secret()
+        .map_or("<fullname>-core", |s| s.name.as_str());
+    let replicas = ctx
+        .rendered()
+        .and_then(crate::rendered::Stream::core)
+        .map_or(1, crate::rendered::Object::replicas);
+    let cause = if ctx.field("core.tokenKey").set_str().is_some() {
+        "the values pin another pair than the running one"
+    } else {
+        "nothing pins the pair, and the rendering generated a new one (`helm template` cannot look the live Secret up; charts before 1.14 never do)"
+    };
+    out.push(
+        material
+            .finding(
+                rule.id(),
+                rule.severity(),
+                format!("the rendered token signing key ({}) is not the key running now (`tls.key` of Secret `{core}`): the upgrade switches keys while core pods roll", material.name()),
+            )
+            .note(cause)
+            .note(format!("rendered: {}, public key {}", rendered.describe(), fingerprint(new_spki)))
+            .note(format!("running: {}, public key {}", live.describe(), fingerprint(live_spki)))
+            .note(format!("the rendered core Deployment has {replicas} replica(s): while old and new pods run together, a token issued by one is rejected by the other (`crypto/rsa: verification error`)"))
+            .help(format!("to keep the key, set `core.tokenKey`/`core.tokenCert` to `tls.key`/`tls.crt` of Secret `{core}` (or name a Secret holding them in `core.secretName`); to rotate on purpose, do it in an upgrade of its own with `core.replicas: 1`")),
+    );
 }

@@ -168,7 +168,7 @@ fn read_files(
 /// previous instance of restarted ones), then the Warning events about its objects. A `403`
 /// becomes an `rbac-forbidden` finding; a container without a log (not started yet, no previous
 /// instance) is a note.
-async fn read_cluster(
+pub(super) async fn read_cluster(
     args: &DiagnoseArgs,
     bounds: LogBounds,
     since: Option<OffsetDateTime>,

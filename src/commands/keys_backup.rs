@@ -28,6 +28,13 @@ struct Item {
 
 /// Writes the backup and lists what it holds (fingerprints only).
 pub fn run(args: &BackupArgs) -> anyhow::Result<Outcome> {
+    let (_, listing) = write(args)?;
+    print(&listing)?;
+    Ok(Outcome::Clean)
+}
+
+/// Writes the backup; returns where, and the listing of what it holds (fingerprints only).
+pub(super) fn write(args: &BackupArgs) -> anyhow::Result<(PathBuf, String)> {
     let encryption = encryption(args)?;
     let now = time::OffsetDateTime::now_utc();
     let (items, release_values, source) = if cluster::wants_cluster(&args.cluster) {
@@ -74,8 +81,8 @@ pub fn run(args: &BackupArgs) -> anyhow::Result<Outcome> {
             out.display()
         );
     }
-    print(&summary(&out, encryption.is_some(), &items, &credentials))?;
-    Ok(Outcome::Clean)
+    let listing = summary(&out, encryption.is_some(), &items, &credentials);
+    Ok((out, listing))
 }
 
 fn summary(out: &Path, encrypted: bool, items: &[Item], credentials: &[Credential]) -> String {

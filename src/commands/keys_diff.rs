@@ -17,7 +17,7 @@ use crate::pki::{fingerprint, pair_matches, parse_certificates, parse_private_ke
 
 /// What a change of one credential means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Class {
+pub(super) enum Class {
     Unchanged,
     /// Harmless: the chart or Harbor re-issues it; pods restart, tokens are re-issued.
     Rotation,
@@ -92,18 +92,24 @@ fn judge_pair(
     Some(PairVerdict { class, why })
 }
 
-/// Compares and prints; exit 1 on a dangerous change.
 /// One line of the comparison: a key of a backed-up Secret (or the whole Secret, gone).
 #[derive(Debug)]
-struct Entry {
-    secret: String,
-    key: Option<String>,
-    class: Class,
-    before: Option<String>,
-    after: Option<String>,
-    why: String,
+pub(super) struct Entry {
+    /// The Secret.
+    pub secret: String,
+    /// The key; `None` when the whole Secret is gone.
+    pub key: Option<String>,
+    /// What the change means.
+    pub class: Class,
+    /// Fingerprint in the backup.
+    pub before: Option<String>,
+    /// Fingerprint today.
+    pub after: Option<String>,
+    /// Why it is classed so.
+    pub why: String,
 }
 
+/// Compares and prints; exit 1 on a dangerous change.
 pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
     let how = decryption(args.identity.as_deref(), args.passphrase_file.as_deref())?;
     let b = backup::read(&args.backup, &how)?;
@@ -112,8 +118,28 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
             anyhow::bail!("the backup is of release `{backed}`, not `{given}`");
         }
     }
-    let secrets = backup_secrets(&b)?;
     let live = Live::open(&args.cluster, &args.secrets, &b)?;
+    let entries = compare(&b, &live)?;
+    let worst = entries
+        .iter()
+        .map(|e| e.class)
+        .max()
+        .unwrap_or(Class::Unchanged);
+    let text = match args.output {
+        ListFormat::Text => render_text(args, &b, &live, &entries, worst),
+        ListFormat::Json => render_json(args, &b, &live, &entries, worst)?,
+    };
+    print(&text)?;
+    Ok(if worst == Class::Dangerous {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// Every backed-up Secret and key against today's, classified (`verify` reuses it).
+pub(super) fn compare(b: &Backup, live: &Live) -> anyhow::Result<Vec<Entry>> {
+    let secrets = backup_secrets(b)?;
     let mut entries = Vec::new();
     for secret in &secrets {
         let name = secret.metadata.name.clone().unwrap_or_default();
@@ -183,21 +209,7 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
             });
         }
     }
-    let worst = entries
-        .iter()
-        .map(|e| e.class)
-        .max()
-        .unwrap_or(Class::Unchanged);
-    let text = match args.output {
-        ListFormat::Text => render_text(args, &b, &live, &entries, worst),
-        ListFormat::Json => render_json(args, &b, &live, &entries, worst)?,
-    };
-    print(&text)?;
-    Ok(if worst == Class::Dangerous {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
-    })
+    Ok(entries)
 }
 
 fn render_text(

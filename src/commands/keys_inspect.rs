@@ -24,7 +24,7 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<Outcome> {
         to: None,
         secrets_complete: false,
     };
-    let (inputs, live_fullname) = if cluster::wants_cluster(&args.cluster) {
+    let (mut inputs, live_fullname) = if cluster::wants_cluster(&args.cluster) {
         let gathered = cluster::runtime()?.block_on(cluster::gather(
             &args.cluster,
             &args.values,
@@ -32,8 +32,30 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<Outcome> {
         ))?;
         crate::note!("note: {}", cluster::describe(&gathered));
         (gathered.inputs, Some(gathered.fullname))
+    } else if args.rendered.is_some() {
+        (inputs::load_any(&args.values)?, None)
     } else {
         (inputs::load(&args.values)?, None)
+    };
+    let rendered = match &args.rendered {
+        Some(path) => {
+            let stdin_elsewhere = args
+                .values
+                .values
+                .iter()
+                .chain(&args.values.values_flag)
+                .chain(&args.values.secrets)
+                .any(|f| f == "-");
+            if stdin_elsewhere && path == "-" {
+                anyhow::bail!("standard input (`-`) can be read only once");
+            }
+            let mut stdin = std::io::stdin().lock();
+            Some(
+                crate::rendered::load(path, &mut inputs.sources, &mut stdin)
+                    .map_err(|e| super::preflight_check::stream_error("--rendered", path, e))?,
+            )
+        }
+        None => None,
     };
     let mut ctx = Context::new(
         &inputs.values.root,
@@ -43,6 +65,9 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<Outcome> {
     );
     if let Some(fullname) = &live_fullname {
         ctx = ctx.with_live_fullname(fullname);
+    }
+    if let Some(stream) = &rendered {
+        ctx = ctx.with_rendered(stream);
     }
     let doc = json!({
         "schemaVersion": crate::report::JSON_SCHEMA_VERSION,
@@ -192,9 +217,12 @@ fn credentials(ctx: &Context<'_>) -> Vec<Json> {
         .collect()
 }
 
+/// The Secrets given (or live), then those of the rendered stream.
 fn secrets(ctx: &Context<'_>) -> Vec<Json> {
+    let rendered = ctx.rendered().map_or(&[][..], |r| r.secrets.as_slice());
     ctx.secrets
         .iter()
+        .chain(rendered)
         .map(|s| {
             let keys: Vec<Json> = s
                 .data

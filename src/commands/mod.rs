@@ -20,6 +20,8 @@ mod live;
 mod preflight_check;
 mod preflight_explain;
 mod preflight_rules;
+mod upgrade;
+mod verify;
 mod version;
 
 use std::io::{IsTerminal, Write};
@@ -58,6 +60,8 @@ pub fn dispatch(command: Command, color: ColorChoice) -> anyhow::Result<Outcome>
         Command::Keys(KeysCommand::Generate(args)) => keys_generate::run(&args),
         Command::Clock(ClockCommand::Check(args)) => clock_check::run(&args, style),
         Command::Diagnose(args) => diagnose::run(&args, style),
+        Command::Upgrade(args) => upgrade::run(&args, style),
+        Command::Verify(args) => verify::run(&args, style),
         Command::Completions(args) => completions::run_completions(&args),
         Command::Man => completions::run_man(),
         Command::Version(args) => version::run(&args),

@@ -9,8 +9,11 @@ use super::{emit_report, inputs, Emit, Outcome};
 use crate::chart::{catalog, known_release, parse_release, read_chart, LocalChart, Release};
 use crate::checks::{self, Context, Settings};
 use crate::cli::CheckArgs;
+use crate::rendered::Stream;
 use crate::report::Style;
-use crate::values::{merge_into, LoadOptions, LoadedDoc, Node, PinnedChart, Sources, Value};
+use crate::values::{
+    merge_into, LoadOptions, LoadedDoc, Node, PinnedChart, SecretObject, Sources, Value,
+};
 
 /// Runs the check and prints the report.
 pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
@@ -39,8 +42,21 @@ pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
     if args.reuse_values && args.deployed_values.is_empty() {
         anyhow::bail!("`--reuse-values` merges the values given over the release's: it needs the cluster (`--release`, `-n` or `--kubeconfig`) or the release's values with `--deployed-values FILE`");
     }
-    let mut inputs = inputs::load(&args.values)?;
+    let mut inputs = if args.rendered.is_some() || !args.deployed_manifests.is_empty() {
+        inputs::load_any(&args.values)?
+    } else {
+        inputs::load(&args.values)?
+    };
     let deployed = load_deployed(args, &mut inputs)?;
+    let streams = load_streams(args, &mut inputs.sources, &mut inputs.secrets)?;
+    if args.to.is_none() && chart.is_none() {
+        if let Some(stream) = &streams.rendered {
+            settings.to = rendered_target(stream, settings.to);
+        }
+    }
+    if settings.from.is_none() {
+        settings.from = deployed_source(&streams.live);
+    }
     if let (Some(deployed), true) = (&deployed, args.reuse_values) {
         let mut root = deployed.clone();
         merge_into(
@@ -66,8 +82,124 @@ pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
     if let Some(deployed) = &deployed {
         ctx = ctx.with_deployed(deployed, args.reuse_values);
     }
+    if let Some(stream) = &streams.rendered {
+        ctx = ctx.with_rendered(stream);
+    }
+    ctx = ctx.with_live_objects(&streams.live);
     let ctx = ctx.with_database_version(args.database_version);
     emit_report(checks::run(&ctx), &inputs.sources, &emit(args, style))
+}
+
+/// `--rendered` and `--deployed-manifests`, parsed.
+pub(super) struct Streams {
+    /// What Helm renders for the upgrade.
+    pub rendered: Option<Stream>,
+    /// The live objects given offline.
+    pub live: Vec<Stream>,
+}
+
+/// Reads `--rendered` and `--deployed-manifests` into `sources`; the Secrets of the deployed
+/// manifests join the live Secrets (`--secret`).
+pub(super) fn load_streams(
+    args: &CheckArgs,
+    sources: &mut Sources,
+    secrets: &mut Vec<SecretObject>,
+) -> anyhow::Result<Streams> {
+    let stdin_uses = args
+        .values
+        .values
+        .iter()
+        .chain(&args.values.values_flag)
+        .chain(&args.values.secrets)
+        .chain(&args.deployed_values)
+        .chain(&args.deployed_manifests)
+        .chain(&args.rendered)
+        .filter(|f| *f == "-")
+        .count();
+    if stdin_uses > 1 {
+        anyhow::bail!("standard input (`-`) can be read only once");
+    }
+    let mut stdin = std::io::stdin().lock();
+    let rendered = match &args.rendered {
+        Some(path) => Some(
+            crate::rendered::load(path, sources, &mut stdin)
+                .map_err(|e| stream_error("--rendered", path, e))?,
+        ),
+        None => None,
+    };
+    let mut live = Vec::new();
+    for path in &args.deployed_manifests {
+        let stream = crate::rendered::load(path, sources, &mut stdin)
+            .map_err(|e| stream_error("--deployed-manifests", path, e))?;
+        secrets.extend(stream.secrets.iter().cloned());
+        live.push(stream);
+    }
+    // Said once every input is read, so that a refused input is the only output.
+    if let Some(stream) = &rendered {
+        crate::note!(
+            "note: judging what Helm rendered in {} ({} objects): the token pair core mounts, the credentials the pods read and the Secrets they reference come from it",
+            crate::redact::escape(&stream.name),
+            stream.objects.len()
+        );
+    }
+    Ok(Streams { rendered, live })
+}
+
+/// The error for a stream that cannot be used: the reader's refusal as it is (it names the file
+/// and the limit), anything else under the flag that gave it.
+pub(super) fn stream_error(flag: &str, path: &str, e: crate::rendered::Error) -> anyhow::Error {
+    match e {
+        crate::rendered::Error::Input(refused)
+        | crate::rendered::Error::Values(crate::values::Error::Input(refused))
+            if !refused.is_io() =>
+        {
+            anyhow::Error::from(refused)
+        }
+        other => anyhow::Error::from(other)
+            .context(format!("cannot use {flag} {}", crate::redact::escape(path))),
+    }
+}
+
+/// The running release as the deployed manifests say (core's Harbor version), when `--from`
+/// is not given and the table knows it.
+fn deployed_source(live: &[Stream]) -> Option<Release> {
+    let (name, version) = live
+        .iter()
+        .find_map(|s| s.harbor_version().map(|v| (&s.name, v)))?;
+    let release = known_release(version).ok()?;
+    crate::note!(
+        "note: the upgrade starts from Harbor {} (chart {}), the version of core in {}; `--from` overrides it",
+        release.harbor,
+        release.chart,
+        crate::redact::escape(name)
+    );
+    Some(release)
+}
+
+/// The upgrade's target as the rendered stream says (its chart version, else core's Harbor
+/// version), when no `--to` or `--chart` is given; `None` (the table is not used) when the
+/// stream's version is one the table does not know.
+pub(super) fn rendered_target(stream: &Stream, default: Option<Release>) -> Option<Release> {
+    let version = stream
+        .chart_version
+        .as_deref()
+        .or_else(|| stream.harbor_version());
+    let Some(version) = version else {
+        return default;
+    };
+    if let Ok(release) = known_release(version) {
+        crate::note!(
+            "note: the upgrade goes to chart {} (Harbor {}), the version the rendered stream shows; `--to` overrides it",
+            release.chart,
+            release.harbor
+        );
+        return Some(release);
+    }
+    crate::note!(
+        "note: the rendered stream shows version `{}`, which the embedded chart table does not know: the stream is judged as rendered, and rules that need the table are skipped",
+        crate::redact::escape(version)
+    );
+    None
 }
 
 /// `--deployed-values`: the release's values, merged like `-f`, their secrets redacted.
@@ -128,6 +260,40 @@ fn run_cluster(
             settings.to = Some(to);
         }
     }
+    let mut streams = load_streams(
+        args,
+        &mut gathered.inputs.sources,
+        &mut gathered.inputs.secrets,
+    )?;
+    if let Some(stream) = &streams.rendered {
+        runtime.block_on(read_referenced_secrets(stream, &mut gathered))?;
+    }
+    // The workloads the deployed revision applied stand for the live ones; the live Secrets
+    // are those read from the cluster.
+    let deployed_manifest = gathered
+        .release
+        .as_ref()
+        .filter(|r| streams.rendered.is_some() && streams.live.is_empty() && !r.manifest.is_empty())
+        .map(|r| {
+            (
+                format!("helm://{}/{}/manifest", r.namespace, r.name),
+                r.manifest.clone(),
+            )
+        });
+    if let Some((name, text)) = deployed_manifest {
+        match crate::rendered::parse(&name, text, &mut gathered.inputs.sources) {
+            Ok(live) => streams.live.push(live),
+            Err(e) => crate::note!(
+                "note: the deployed manifest of the release was not read ({}): rendered workloads are not compared with the deployed ones",
+                crate::redact::escape(&e.to_string())
+            ),
+        }
+    }
+    if args.to.is_none() && chart.is_none() {
+        if let Some(stream) = &streams.rendered {
+            settings.to = rendered_target(stream, settings.to);
+        }
+    }
     if inputs::gives_values(&args.values) && !args.reuse_values && gathered.release.is_some() {
         crate::note!("note: the values given replace the release's values, as `helm upgrade -f` does; pass `--reuse-values` if the upgrade uses it");
     }
@@ -158,6 +324,10 @@ fn run_cluster(
     if let Some(deployed) = &gathered.deployed_values {
         ctx = ctx.with_deployed(deployed, args.reuse_values);
     }
+    if let Some(stream) = &streams.rendered {
+        ctx = ctx.with_rendered(stream);
+    }
+    ctx = ctx.with_live_objects(&streams.live);
     let ctx = ctx.with_database_version(args.database_version);
     let report = checks::run(&ctx);
     emit_report(report, &gathered.inputs.sources, &emit(args, style))
@@ -273,4 +443,43 @@ pub(super) fn resolve_now(now: Option<&str>) -> anyhow::Result<i64> {
         }
         None => Ok(time::OffsetDateTime::now_utc().unix_timestamp()),
     }
+}
+
+/// Reads the live Secrets the rendered pods reference that the stream does not hold and the
+/// gathering did not read, so that `existing-secret-*` judges every reference.
+async fn read_referenced_secrets(
+    stream: &Stream,
+    gathered: &mut cluster::Gathered,
+) -> anyhow::Result<()> {
+    let mut names: Vec<&str> = Vec::new();
+    for workload in stream.workloads() {
+        for r in workload
+            .pod_spec()
+            .map(|p| p.secret_refs())
+            .unwrap_or_default()
+        {
+            let known = stream.secret(r.secret).is_some()
+                || gathered.inputs.secrets.iter().any(|s| s.name == r.secret);
+            if !known && !names.contains(&r.secret) {
+                names.push(r.secret);
+            }
+        }
+    }
+    for name in names {
+        match crate::kube::get_secret(&gathered.cluster, name).await {
+            Ok(Some(secret)) => {
+                let object = cluster::secret_object(&secret, &mut gathered.inputs.sources)?;
+                gathered.inputs.secrets.push(object);
+                gathered.live.push(secret);
+            }
+            Ok(None) => {}
+            Err(e) if e.forbidden().is_some() => cluster::deny(
+                &mut gathered.facts,
+                &e,
+                format!("Secret `{name}`, which a rendered pod references, was not read"),
+            ),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }

@@ -40,6 +40,8 @@ pub struct HelmRelease {
     pub revision: u64,
     /// `deployed`, `superseded`, `failed` …
     pub status: String,
+    /// When this revision was deployed (`info.last_deployed`, RFC 3339 as Helm writes it).
+    pub last_deployed: Option<String>,
     /// The chart name (`harbor`).
     pub chart_name: String,
     /// The chart version (`1.14.2`).
@@ -48,6 +50,8 @@ pub struct HelmRelease {
     pub app_version: Option<String>,
     /// The user-supplied values of this revision (`{}` when none).
     pub config: serde_json::Value,
+    /// The manifest Helm applied (`helm get manifest`; secret: it holds the rendered Secrets).
+    pub manifest: String,
     /// The name of the Secret or `ConfigMap` holding it.
     pub record_name: String,
     /// Which of the two.
@@ -89,12 +93,16 @@ struct Raw {
     chart: Option<RawChart>,
     #[serde(default)]
     config: Option<serde_json::Value>,
+    #[serde(default)]
+    manifest: String,
 }
 
 #[derive(Deserialize)]
 struct RawInfo {
     #[serde(default)]
     status: String,
+    #[serde(default)]
+    last_deployed: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -177,7 +185,12 @@ fn decode_payload(
         name: raw.name,
         namespace: raw.namespace,
         revision: raw.version,
-        status: raw.info.map(|i| i.status).unwrap_or_default(),
+        status: raw
+            .info
+            .as_ref()
+            .map(|i| i.status.clone())
+            .unwrap_or_default(),
+        last_deployed: raw.info.and_then(|i| i.last_deployed),
         chart_name: metadata
             .as_ref()
             .map(|m| m.name.clone())
@@ -188,6 +201,7 @@ fn decode_payload(
             .unwrap_or_default(),
         app_version: metadata.and_then(|m| m.app_version),
         config,
+        manifest: raw.manifest,
         record_name,
         storage,
     })
@@ -218,7 +232,7 @@ mod tests {
         }
     }
 
-    const JSON: &str = r#"{"name":"harbor","namespace":"harbor","version":3,"info":{"status":"deployed"},
+    const JSON: &str = r#"{"name":"harbor","namespace":"harbor","version":3,"info":{"status":"deployed","last_deployed":"2026-03-01T10:00:00.123456789Z"},
         "chart":{"metadata":{"name":"harbor","version":"1.12.4","appVersion":"2.8.4"}},
         "config":{"secretKey":"abc","core":{"replicas":2}},"manifest":"---"}"#;
 
@@ -229,6 +243,10 @@ mod tests {
             assert_eq!(r.name, "harbor");
             assert_eq!(r.revision, 3);
             assert_eq!(r.status, "deployed");
+            assert_eq!(
+                r.last_deployed.as_deref(),
+                Some("2026-03-01T10:00:00.123456789Z")
+            );
             assert_eq!(r.chart_version, "1.12.4");
             assert_eq!(r.app_version.as_deref(), Some("2.8.4"));
             assert_eq!(r.config["core"]["replicas"], 2);

@@ -25,6 +25,7 @@ mod logs;
 pub mod names;
 mod pods;
 mod read;
+mod rollout;
 
 pub use client::{connect, parse_request_timeout, Cluster, ClusterOptions};
 pub use error::{Error, Request};
@@ -39,4 +40,7 @@ pub use pods::list_pods;
 pub use read::{
     create_secret, detect_releases, get_secret, list_config_maps, list_deployments,
     read_deployed_release, replace_secret, Detected,
+};
+pub use rollout::{
+    deployment_state, statefulset_state, wait_rollouts, workloads, RolloutState, Waited, Workload,
 };

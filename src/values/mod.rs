@@ -28,7 +28,9 @@ pub use error::Error;
 pub use line_index::LineIndex;
 pub use load::{load, DocKind, LoadOptions, LoadedDoc, Values};
 pub use merge::{merge_into, prune_nulls};
-pub use secret_manifest::{load_secret_file, secrets_from_text, SecretEntry, SecretObject};
+pub use secret_manifest::{
+    load_secret_file, secrets_from_text, secrets_in_documents, SecretEntry, SecretObject,
+};
 pub use set::{apply_set, SetKind};
 pub use source::{SourceFile, SourceId, SourceOrigin, Sources};
 pub use yaml::{parse_documents, parse_named};

@@ -96,21 +96,32 @@ fn secrets_from_source(
 ) -> Result<Vec<SecretObject>, Error> {
     let source = sources.add(name.clone(), text, origin);
     let docs = parse_named(source, &name, &sources.get(source).text)?;
+    let secrets = secrets_in_documents(&docs, source, &name, sources)?;
+    if secrets.is_empty() {
+        return Err(Error::NoSecret { file: name });
+    }
+    Ok(secrets)
+}
 
+/// The Secrets among documents already parsed from `source` (named `name` in errors), their
+/// values redacted in `sources`; objects that are not Secrets are ignored, and none is fine.
+pub fn secrets_in_documents(
+    docs: &[Node],
+    source: SourceId,
+    name: &str,
+    sources: &mut Sources,
+) -> Result<Vec<SecretObject>, Error> {
     let mut objects = Vec::new();
-    for doc in &docs {
+    for doc in docs {
         collect(doc, false, &mut objects);
     }
     // Redact first, so that nothing leaks even if a later key turns out to be malformed.
     for object in &objects {
         redact_object(object, sources);
     }
-    if objects.is_empty() {
-        return Err(Error::NoSecret { file: name });
-    }
     objects
         .into_iter()
-        .map(|node| secret_from(node, source, &name))
+        .map(|node| secret_from(node, source, name))
         .collect()
 }
 

@@ -31,6 +31,7 @@ pub mod logs;
 pub mod objects;
 pub mod patch;
 pub mod protobuf;
+pub mod rollout;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -87,6 +88,8 @@ pub struct State {
     pub sim: exec::Sim,
     /// Objects of every other kind, and the requests nobody answered (`objects.rs`).
     pub store: objects::Store,
+    /// The simulated controllers' switches: rollouts that stay stuck (`rollout.rs`).
+    pub rollout: rollout::Rollout,
     next_version: u64,
 }
 

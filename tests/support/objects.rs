@@ -894,6 +894,7 @@ fn commit(
     } else {
         stamp(state, kind, old, &mut object, now);
         state.save(kind, ns, &name, object.clone());
+        super::rollout::settle(state, kind, ns, &name);
     }
     Ok(json_response(
         if old.is_some() { 200 } else { 201 },
