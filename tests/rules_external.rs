@@ -11,19 +11,6 @@ use std::collections::BTreeSet;
 use common::{Run, Scratch};
 use serde_json::Value;
 
-/// The real `values.yaml` of chart `version`, or `None` after saying why the test is skipped.
-fn chart_values(name: &str, version: &str) -> Option<String> {
-    let path = common::root().join(format!("../shared/harbor-helm/{version}/values.yaml"));
-    let text = std::fs::read_to_string(&path).ok();
-    if text.is_none() {
-        common::skip(&format!(
-            "{name}: {} is absent (the shared chart folder is not beside this clone)",
-            path.display()
-        ));
-    }
-    text
-}
-
 /// `preflight check --to VERSION` (`-o json` unless `extra` names a format) on the real values of `version` with `overrides`
 /// merged after them, plus `extra` arguments.
 fn check(s: &Scratch, version: &str, values: &str, overrides: &str, extra: &[&str]) -> Run {
@@ -78,7 +65,7 @@ const EXTERNAL_DB: &str = "database:\n  type: external\n  external:\n    host: p
 #[test]
 fn external_database_too_old_postgresql_11_under_harbor_2_9() {
     let name = "external_database_too_old_postgresql_11_under_harbor_2_9";
-    let Some(v) = chart_values(name, "1.13.0") else {
+    let Some(v) = common::chart_values(name, "1.13.0") else {
         return;
     };
     let s = Scratch::new();
@@ -114,7 +101,7 @@ fn external_database_too_old_postgresql_11_under_harbor_2_9() {
 #[test]
 fn external_database_too_old_uses_the_minimum_of_the_target_release() {
     let name = "external_database_too_old_uses_the_minimum_of_the_target_release";
-    let Some(v) = chart_values(name, "1.12.4") else {
+    let Some(v) = common::chart_values(name, "1.12.4") else {
         return;
     };
     let s = Scratch::new();
@@ -149,7 +136,7 @@ fn external_database_too_old_uses_the_minimum_of_the_target_release() {
 #[test]
 fn external_database_too_old_without_a_version_is_a_note_not_a_warning() {
     let name = "external_database_too_old_without_a_version_is_a_note_not_a_warning";
-    let Some(v) = chart_values(name, "1.14.2") else {
+    let Some(v) = common::chart_values(name, "1.14.2") else {
         return;
     };
     let s = Scratch::new();
@@ -209,7 +196,7 @@ fn redis(addr: &str, master: &str) -> String {
 #[test]
 fn redis_sentinel_address_several_hosts_without_a_master_set() {
     let name = "redis_sentinel_address_several_hosts_without_a_master_set";
-    let Some(v) = chart_values(name, "1.16.0") else {
+    let Some(v) = common::chart_values(name, "1.16.0") else {
         return;
     };
     let s = Scratch::new();
@@ -253,7 +240,7 @@ fn redis_sentinel_address_several_hosts_without_a_master_set() {
 #[test]
 fn redis_sentinel_address_entries_that_are_not_host_and_port() {
     let name = "redis_sentinel_address_entries_that_are_not_host_and_port";
-    let Some(v) = chart_values(name, "1.16.0") else {
+    let Some(v) = common::chart_values(name, "1.16.0") else {
         return;
     };
     let s = Scratch::new();
@@ -319,10 +306,10 @@ fn redis_sentinel_address_entries_that_are_not_host_and_port() {
 fn redis_sentinel_address_registry_of_harbor_2_13_and_2_5_0() {
     let name = "redis_sentinel_address_registry_of_harbor_2_13_and_2_5_0";
     let (Some(v1170), Some(v1191), Some(v1_9_0), Some(v1_9_1)) = (
-        chart_values(name, "1.17.0"),
-        chart_values(name, "1.19.1"),
-        chart_values(name, "1.9.0"),
-        chart_values(name, "1.9.1"),
+        common::chart_values(name, "1.17.0"),
+        common::chart_values(name, "1.19.1"),
+        common::chart_values(name, "1.9.0"),
+        common::chart_values(name, "1.9.1"),
     ) else {
         return;
     };
@@ -434,7 +421,7 @@ fn redis_sentinel_address_reaches_the_components_as_real_helm_renders_it() {
 #[test]
 fn tls_ca_regenerates_without_a_common_name_is_the_render_failure() {
     let name = "tls_ca_regenerates_without_a_common_name_is_the_render_failure";
-    let Some(v) = chart_values(name, "1.19.1") else {
+    let Some(v) = common::chart_values(name, "1.19.1") else {
         return;
     };
     let s = Scratch::new();
@@ -497,7 +484,7 @@ fn tls_ca_regenerates_common_name_failure_matches_real_helm_template() {
 #[test]
 fn rwo_rolling_update_not_raised_for_node_local_storage_classes() {
     let name = "rwo_rolling_update_not_raised_for_node_local_storage_classes";
-    let Some(v) = chart_values(name, "1.19.1") else {
+    let Some(v) = common::chart_values(name, "1.19.1") else {
         return;
     };
     let s = Scratch::new();
@@ -519,7 +506,7 @@ fn rwo_rolling_update_not_raised_for_node_local_storage_classes() {
 #[test]
 fn rwo_rolling_update_not_raised_for_zero_replicas() {
     let name = "rwo_rolling_update_not_raised_for_zero_replicas";
-    let Some(v) = chart_values(name, "1.19.1") else {
+    let Some(v) = common::chart_values(name, "1.19.1") else {
         return;
     };
     let s = Scratch::new();

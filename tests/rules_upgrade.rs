@@ -14,19 +14,6 @@ use support::harbor::{install, run_with, NS};
 use support::helm::Helm;
 use support::ApiServer;
 
-/// The real `values.yaml` of chart `version`, or `None` after saying why the name is skipped.
-fn chart_values(name: &str, version: &str) -> Option<String> {
-    let path = common::root().join(format!("../shared/harbor-helm/{version}/values.yaml"));
-    let text = std::fs::read_to_string(&path).ok();
-    if text.is_none() {
-        common::skip(&format!(
-            "{name}: {} is absent (the shared chart folder is not beside this clone)",
-            path.display()
-        ));
-    }
-    text
-}
-
 /// `preflight check -o json` on the real values of `version` with `overrides` merged after
 /// them, plus `extra` arguments.
 fn check(s: &Scratch, version: &str, values: &str, overrides: &str, extra: &[&str]) -> Run {
@@ -58,8 +45,10 @@ fn has(r: &Run, rule: &str) -> bool {
 #[test]
 fn chart_release_defect_1_14_0_garbles_the_internal_database_password() {
     let name = "chart_release_defect_1_14_0_garbles_the_internal_database_password";
-    let (Some(v1140), Some(v1141)) = (chart_values(name, "1.14.0"), chart_values(name, "1.14.1"))
-    else {
+    let (Some(v1140), Some(v1141)) = (
+        common::chart_values(name, "1.14.0"),
+        common::chart_values(name, "1.14.1"),
+    ) else {
         return;
     };
     let s = Scratch::new();
@@ -101,8 +90,10 @@ fn chart_release_defect_1_14_0_garbles_the_internal_database_password() {
 #[test]
 fn chart_release_defect_1_10_0_mounts_a_secret_named_after_the_template_text() {
     let name = "chart_release_defect_1_10_0_mounts_a_secret_named_after_the_template_text";
-    let (Some(v1100), Some(v1101)) = (chart_values(name, "1.10.0"), chart_values(name, "1.10.1"))
-    else {
+    let (Some(v1100), Some(v1101)) = (
+        common::chart_values(name, "1.10.0"),
+        common::chart_values(name, "1.10.1"),
+    ) else {
         return;
     };
     let s = Scratch::new();
@@ -130,9 +121,9 @@ const REDIS_EXISTING_SECRET: &str = "redis:\n  type: external\n  external:\n    
 fn chart_release_defect_redis_existing_secret_fails_client_side_renders() {
     let name = "chart_release_defect_redis_existing_secret_fails_client_side_renders";
     let (Some(v1184), Some(v1190), Some(v1130)) = (
-        chart_values(name, "1.18.4"),
-        chart_values(name, "1.19.0"),
-        chart_values(name, "1.13.0"),
+        common::chart_values(name, "1.18.4"),
+        common::chart_values(name, "1.19.0"),
+        common::chart_values(name, "1.13.0"),
     ) else {
         return;
     };
@@ -212,7 +203,7 @@ fn chart_release_defect_redis_range_matches_real_helm_template() {
 #[test]
 fn tls_ca_regenerates_with_the_charts_own_auto_certificates() {
     let name = "tls_ca_regenerates_with_the_charts_own_auto_certificates";
-    let Some(v) = chart_values(name, "1.19.1") else {
+    let Some(v) = common::chart_values(name, "1.19.1") else {
         return;
     };
     let s = Scratch::new();
@@ -295,7 +286,7 @@ fn tls_ca_regenerates_matches_two_real_renders() {
 #[test]
 fn external_url_mismatch_for_http_with_tls_and_for_another_host() {
     let name = "external_url_mismatch_for_http_with_tls_and_for_another_host";
-    let Some(v) = chart_values(name, "1.19.1") else {
+    let Some(v) = common::chart_values(name, "1.19.1") else {
         return;
     };
     let s = Scratch::new();
@@ -350,8 +341,10 @@ fn external_url_mismatch_for_http_with_tls_and_for_another_host() {
 #[test]
 fn rwo_rolling_update_for_the_charts_own_defaults() {
     let name = "rwo_rolling_update_for_the_charts_own_defaults";
-    let (Some(v1191), Some(v194)) = (chart_values(name, "1.19.1"), chart_values(name, "1.9.4"))
-    else {
+    let (Some(v1191), Some(v194)) = (
+        common::chart_values(name, "1.19.1"),
+        common::chart_values(name, "1.9.4"),
+    ) else {
         return;
     };
     let s = Scratch::new();
@@ -406,7 +399,7 @@ fn rwo_rolling_update_for_the_charts_own_defaults() {
 #[test]
 fn migration_unguarded_with_several_core_replicas_across_a_minor() {
     let name = "migration_unguarded_with_several_core_replicas_across_a_minor";
-    let Some(v) = chart_values(name, "1.14.2") else {
+    let Some(v) = common::chart_values(name, "1.14.2") else {
         return;
     };
     let s = Scratch::new();
@@ -463,8 +456,10 @@ fn migration_unguarded_with_several_core_replicas_across_a_minor() {
 #[test]
 fn persistence_immutable_change_between_deployed_and_new_values() {
     let name = "persistence_immutable_change_between_deployed_and_new_values";
-    let (Some(old), Some(new)) = (chart_values(name, "1.14.2"), chart_values(name, "1.15.0"))
-    else {
+    let (Some(old), Some(new)) = (
+        common::chart_values(name, "1.14.2"),
+        common::chart_values(name, "1.15.0"),
+    ) else {
         return;
     };
     let s = Scratch::new();
@@ -521,7 +516,7 @@ fn persistence_immutable_change_between_deployed_and_new_values() {
 #[test]
 fn persistence_immutable_change_reads_the_release_record() {
     let name = "persistence_immutable_change_reads_the_release_record";
-    let Some(new) = chart_values(name, "1.14.2") else {
+    let Some(new) = common::chart_values(name, "1.14.2") else {
         return;
     };
     let server = ApiServer::start();
@@ -576,7 +571,7 @@ fn persistence_immutable_change_reads_the_release_record() {
 #[test]
 fn reuse_values_stale_lists_the_keys_the_old_defaults_lack() {
     let name = "reuse_values_stale_lists_the_keys_the_old_defaults_lack";
-    let Some(_) = chart_values(name, "1.12.4") else {
+    let Some(_) = common::chart_values(name, "1.12.4") else {
         return;
     };
     let s = Scratch::new();

@@ -190,3 +190,17 @@ pub fn skip(reason: &str) {
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr(), "skipped: {reason}");
 }
+
+/// The real `values.yaml` of chart `version` from `../shared/harbor-helm/`, or `None` after
+/// saying why the test `name` is skipped.
+pub fn chart_values(name: &str, version: &str) -> Option<String> {
+    let path = root().join(format!("../shared/harbor-helm/{version}/values.yaml"));
+    let text = std::fs::read_to_string(&path).ok();
+    if text.is_none() {
+        skip(&format!(
+            "{name}: {} is absent (the shared chart folder is not beside this clone)",
+            path.display()
+        ));
+    }
+    text
+}
