@@ -273,6 +273,9 @@ pub struct Context<'a> {
     rendered: Option<&'a Stream>,
     /// Live objects besides Secrets (`--deployed-manifests`, or read from the cluster).
     live_objects: &'a [Stream],
+    /// The Secrets by name (the first of a name wins), so that a lookup does not grow with
+    /// the number of Secrets.
+    secret_index: std::collections::HashMap<&'a str, &'a SecretObject>,
 }
 
 /// Where the rendered workloads read each credential the values set: the component whose pod
@@ -352,7 +355,13 @@ impl<'a> Context<'a> {
             reuse_values: false,
             rendered: None,
             live_objects: &[],
+            secret_index: std::collections::HashMap::with_capacity(secrets.len()),
         };
+        for secret in secrets {
+            ctx.secret_index
+                .entry(secret.name.as_str())
+                .or_insert(secret);
+        }
         ctx.core_secret = ctx.find_core_secret();
         ctx.token_pairs = ctx.collect_token_pairs();
         ctx
@@ -598,7 +607,7 @@ impl<'a> Context<'a> {
 
     /// The Secret with this name among `--secret`.
     pub fn secret(&self, name: &str) -> Option<&'a SecretObject> {
-        self.secrets.iter().find(|s| s.name == name)
+        self.secret_index.get(name).copied()
     }
 
     /// The live `<fullname>-core` Secret, if the `--secret` files hold exactly one.
