@@ -221,7 +221,10 @@ times out. Offline, the tool knows only the Secrets given with `--secret`; pass 
 Chart 1.10.0 has a template bug: the registry's htpasswd volume names the Secret \
 `.Values.registry.credentials.existingSecret` literally instead of the value, so with \
 `registry.credentials.existingSecret` set the registry pod never starts, whatever Secret exists; \
-1.10.1 fixed it.\n\n**Fix:** create the Secret in the \
+1.10.1 fixed it.\n\n\
+With `--rendered`, the references come from the rendered pod templates instead (`envFrom`, \
+`secretKeyRef`, `secret` volumes with `items`; `optional` ones aside), whatever values or chart \
+version produced them: a Secret neither rendered nor live is missing.\n\n**Fix:** create the Secret in the \
 release namespace before upgrading, or fix the name."
     }
     fn check(&self, ctx: &Context<'_>, out: &mut Findings) {
