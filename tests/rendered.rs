@@ -1044,3 +1044,49 @@ fn helm3_a_chart_version_the_table_does_not_know_is_judged_from_its_rendering() 
         "helm3_a_chart_version_the_table_does_not_know_is_judged_from_its_rendering",
     );
 }
+
+#[test]
+fn control_characters_in_a_rendered_stream_are_escaped_in_every_format() {
+    let s = Scratch::new();
+    let stream = replace_once(
+        &upgrade_stream(),
+        "secretName: harbor-registry-htpasswd",
+        "secretName: \"evil\\e[31mred\\u0007\"",
+    )
+    .replace(
+        "image: goharbor/harbor-core:v2.10.2",
+        "image: \"goharbor/harbor-core:v2.10\\e[2J\"",
+    );
+    let file = s.write("ctrl.yaml", stream);
+    for format in ["text", "json", "sarif", "junit", "github", "markdown"] {
+        let r = run(&[
+            "preflight",
+            "check",
+            "--rendered",
+            &file,
+            "--secrets-complete",
+            "-o",
+            format,
+            "--now",
+            NOW,
+        ]);
+        r.assert_judged();
+        assert!(
+            r.stdout.contains("evil"),
+            "{format}: the reference is reported"
+        );
+        assert!(
+            r.stderr.contains("`2.10"),
+            "{format}: the version is named: {}",
+            r.stderr
+        );
+        for (name, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+            assert!(
+                !text
+                    .chars()
+                    .any(|c| c.is_control() && c != '\n' && c != '\t'),
+                "{format}: raw control character in {name}:\n{text}"
+            );
+        }
+    }
+}
