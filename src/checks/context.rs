@@ -522,7 +522,7 @@ impl<'a> Context<'a> {
             span: entry.span.or(object.name_span),
             path: Some(path),
             object: Some(format!("`{key}` of rendered Secret `{secret}`")),
-            origin: Origin::Secret,
+            origin: Origin::Rendered,
             is_default: false,
         })
     }
@@ -541,11 +541,12 @@ impl<'a> Context<'a> {
                     .map(|f| (format!("{f}-core"), "tls.key".into()))
             })?;
         // A Secret the chart does not render (`core.secretName`) is mounted as it is live.
-        let (object, whose) = match rendered.secret(&secret) {
-            Some(object) => (object, "rendered Secret"),
+        let (object, whose, origin) = match rendered.secret(&secret) {
+            Some(object) => (object, "rendered Secret", Origin::Rendered),
             None => (
                 self.secret(&secret)?,
                 "Secret (mounted by the rendered core)",
+                Origin::Secret,
             ),
         };
         let material = |key: &str| {
@@ -554,7 +555,7 @@ impl<'a> Context<'a> {
                 span: entry.span,
                 path: None,
                 object: Some(format!("`{key}` of {whose} `{}`", object.name)),
-                origin: Origin::Secret,
+                origin,
             })
         };
         let (k, c) = (material(&key), material("tls.crt"));

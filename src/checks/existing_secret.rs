@@ -12,7 +12,7 @@
 use super::{Context, Findings, Rule};
 use crate::chart::{ChartView, Version};
 use crate::rendered::{SecretRef, SecretRefVia, Stream};
-use crate::report::{Finding, Severity};
+use crate::report::{Finding, Origin, Severity};
 use crate::values::Span;
 
 /// A Secret named by the values, and the data keys the target chart reads from it.
@@ -387,6 +387,7 @@ fn rendered_missing(
                     format!("Secret `{}` referenced by {} is neither rendered nor live", r.secret, referenced_by(&r)),
                 )
                 .at(r.span)
+                .from_object(Origin::Rendered, Some(r.object.address()))
                 .note(format!("the pod stays in `ContainerCreating` or `CreateContainerConfigError` (`secret \"{}\" not found`)", r.secret))
                 .help(format!("create Secret `{}` in the release namespace before upgrading, or correct the value that names it", r.secret)),
             );
@@ -431,6 +432,7 @@ fn rendered_key_missing(
                 ),
             )
             .at(r.span)
+            .from_object(Origin::Rendered, Some(r.object.address()))
             .note(format!(
                 "the Secret has: {}",
                 if have.is_empty() {
