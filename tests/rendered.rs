@@ -163,6 +163,8 @@ fn a_changed_secret_key_in_the_rendering_is_secret_key_changed() {
     );
     assert_eq!(f["severity"], "error");
     assert_eq!(f["valuesPath"], "secretKey");
+    assert_eq!(f["source"], "rendered");
+    assert_eq!(f["object"], "`secretKey` of rendered Secret `harbor-core`");
     assert!(!r.stdout.contains("0therS3cretK3y16"));
 }
 
@@ -309,6 +311,8 @@ fn a_larger_database_volume_in_the_rendering_is_persistence_immutable_change() {
         &file,
         line_of(&stream, "storage: \"5Gi\""),
     );
+    assert_eq!(f["source"], "rendered");
+    assert_eq!(f["object"], "rendered://statefulset/harbor-database");
     let message = f["message"].as_str().unwrap();
     assert!(
         message.contains("StatefulSet `harbor-database`"),
