@@ -1094,3 +1094,24 @@ fn control_characters_in_a_rendered_stream_are_escaped_in_every_format() {
         }
     }
 }
+
+#[test]
+fn a_changed_statefulset_selector_in_the_rendering_is_persistence_immutable_change() {
+    let s = Scratch::new();
+    let stream = replace_once(
+        &upgrade_stream(),
+        "  selector:\n    matchLabels:\n      release: harbor\n      app: \"harbor\"\n      component: database\n",
+        "  selector:\n    matchLabels:\n      release: harbor\n      app: \"harbor\"\n      component: postgres\n",
+    );
+    let (r, file) = check_stream(&s, &stream, &[]);
+    let f = assert_at(
+        &r,
+        "persistence-immutable-change",
+        &file,
+        line_of(&stream, "      component: postgres") - 4,
+    );
+    assert!(
+        f["message"].as_str().unwrap().contains("`spec.selector`"),
+        "{f}"
+    );
+}
