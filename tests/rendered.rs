@@ -163,6 +163,8 @@ fn a_changed_secret_key_in_the_rendering_is_secret_key_changed() {
     );
     assert_eq!(f["severity"], "error");
     assert_eq!(f["valuesPath"], "secretKey");
+    assert_eq!(f["source"], "rendered");
+    assert_eq!(f["object"], "`secretKey` of rendered Secret `harbor-core`");
     assert!(!r.stdout.contains("0therS3cretK3y16"));
 }
 
@@ -309,6 +311,8 @@ fn a_larger_database_volume_in_the_rendering_is_persistence_immutable_change() {
         &file,
         line_of(&stream, "storage: \"5Gi\""),
     );
+    assert_eq!(f["source"], "rendered");
+    assert_eq!(f["object"], "rendered://statefulset/harbor-database");
     let message = f["message"].as_str().unwrap();
     assert!(
         message.contains("StatefulSet `harbor-database`"),
@@ -556,6 +560,109 @@ fn upgrade_file() -> String {
     testdata("rendered/upgrade-1.14.2.yaml")
         .to_string_lossy()
         .into_owned()
+}
+
+/// The stream with core's Deployment at `replicas`.
+fn with_core_replicas(stream: &str, replicas: u32) -> String {
+    replace_once(
+        stream,
+        "    component: core\nspec:\n  replicas: 1\n",
+        &format!("    component: core\nspec:\n  replicas: {replicas}\n"),
+    )
+}
+
+#[test]
+fn several_rendered_core_replicas_crossing_a_minor_without_a_hook_are_migration_unguarded() {
+    let s = Scratch::new();
+    let stream = with_core_replicas(&upgrade_stream(), 3);
+    let (r, file) = check_stream(&s, &stream, &[]);
+    let f = assert_at(
+        &r,
+        "migration-unguarded",
+        &file,
+        line_of(&stream, "  replicas: 3"),
+    );
+    let message = f["message"].as_str().unwrap();
+    assert!(
+        message.contains("v2.10.2") && message.contains("v2.8.4"),
+        "{message}"
+    );
+    // A rendered pre-upgrade Job migrates once: nothing to report.
+    let hooked = format!(
+        "{stream}---\n# Source: harbor/templates/core/core-pre-upgrade-job.yaml\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migration-job\n  annotations:\n    \"helm.sh/hook\": pre-upgrade\nspec:\n  template:\n    spec:\n      containers:\n      - name: core-job\n        image: goharbor/harbor-core:v2.10.2\n"
+    );
+    let (r, _) = check_stream(&s, &hooked, &[]);
+    assert!(r.findings("migration-unguarded").is_empty(), "{}", r.stdout);
+    // One replica: nothing either.
+    let (r, _) = check_stream(&s, &upgrade_stream(), &[]);
+    assert!(r.findings("migration-unguarded").is_empty(), "{}", r.stdout);
+}
+
+#[test]
+fn rendered_deployments_with_read_write_once_claims_are_rwo_rolling_update_unless_recreated() {
+    let s = Scratch::new();
+    let stream = upgrade_stream();
+    let (r, file) = check_stream(&s, &stream, &[]);
+    let found = r.findings("rwo-rolling-update");
+    assert_eq!(found.len(), 2, "{}", r.stdout);
+    for f in &found {
+        assert_eq!(f["location"]["file"], file.as_str());
+    }
+    let recreated = stream.replace("    type: RollingUpdate", "    type: Recreate");
+    let (r, _) = check_stream(&s, &recreated, &[]);
+    assert!(r.findings("rwo-rolling-update").is_empty(), "{}", r.stdout);
+}
+
+/// A TLS Secret document with `ca.crt`.
+fn ca_secret(ca: &str) -> String {
+    format!(
+        "---\n# Source: harbor/templates/internal/auto-tls.yaml\napiVersion: v1\nkind: Secret\nmetadata:\n  name: harbor-core-internal-tls\ntype: kubernetes.io/tls\ndata:\n  ca.crt: \"{}\"\n",
+        b64(key(ca).as_bytes())
+    )
+}
+
+#[test]
+fn a_rendered_ca_that_is_not_the_live_one_is_tls_ca_regenerates() {
+    let s = Scratch::new();
+    let deployed = std::fs::read_to_string(deployed_manifest()).expect("fixture");
+    let live = s.write(
+        "live.yaml",
+        format!("{deployed}{}", ca_secret("rsa2048.crt")),
+    );
+    let same = format!("{}{}", upgrade_stream(), ca_secret("rsa2048.crt"));
+    let other = format!("{}{}", upgrade_stream(), ca_secret("other-rsa2048.crt"));
+    let (r, _) = check_stream(&s, &same, &["--deployed-manifests", &live]);
+    assert!(r.findings("tls-ca-regenerates").is_empty(), "{}", r.stdout);
+    let (r, file) = check_stream(&s, &other, &["--deployed-manifests", &live]);
+    let f = assert_at(
+        &r,
+        "tls-ca-regenerates",
+        &file,
+        line_of(&other, "  ca.crt:"),
+    );
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("harbor-core-internal-tls"),
+        "{f}"
+    );
+}
+
+#[test]
+fn notary_running_in_the_deployed_release_is_removed_component_data() {
+    let s = Scratch::new();
+    let deployed = std::fs::read_to_string(deployed_manifest()).expect("fixture");
+    let notary = "---\n# Source: harbor/templates/notary/notary-server.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: harbor-notary-server\nspec:\n  template:\n    spec:\n      containers:\n      - name: notary-server\n        image: goharbor/notary-server-photon:v2.8.4\n";
+    let live = s.write("live.yaml", format!("{deployed}{notary}"));
+    let (r, _) = check_stream(&s, &upgrade_stream(), &["--deployed-manifests", &live]);
+    let found = r.findings("removed-component-data");
+    assert_eq!(found.len(), 1, "{}", r.stdout);
+    assert!(found[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("harbor-notary-server"));
+    assert_eq!(found[0]["location"]["file"], live.as_str());
 }
 
 #[test]
@@ -939,5 +1046,72 @@ fn helm3_a_chart_version_the_table_does_not_know_is_judged_from_its_rendering() 
     unknown_chart(
         3,
         "helm3_a_chart_version_the_table_does_not_know_is_judged_from_its_rendering",
+    );
+}
+
+#[test]
+fn control_characters_in_a_rendered_stream_are_escaped_in_every_format() {
+    let s = Scratch::new();
+    let stream = replace_once(
+        &upgrade_stream(),
+        "secretName: harbor-registry-htpasswd",
+        "secretName: \"evil\\e[31mred\\u0007\"",
+    )
+    .replace(
+        "image: goharbor/harbor-core:v2.10.2",
+        "image: \"goharbor/harbor-core:v2.10\\e[2J\"",
+    );
+    let file = s.write("ctrl.yaml", stream);
+    for format in ["text", "json", "sarif", "junit", "github", "markdown"] {
+        let r = run(&[
+            "preflight",
+            "check",
+            "--rendered",
+            &file,
+            "--secrets-complete",
+            "-o",
+            format,
+            "--now",
+            NOW,
+        ]);
+        r.assert_judged();
+        assert!(
+            r.stdout.contains("evil"),
+            "{format}: the reference is reported"
+        );
+        assert!(
+            r.stderr.contains("`2.10"),
+            "{format}: the version is named: {}",
+            r.stderr
+        );
+        for (name, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+            assert!(
+                !text
+                    .chars()
+                    .any(|c| c.is_control() && c != '\n' && c != '\t'),
+                "{format}: raw control character in {name}:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_changed_statefulset_selector_in_the_rendering_is_persistence_immutable_change() {
+    let s = Scratch::new();
+    let stream = replace_once(
+        &upgrade_stream(),
+        "  selector:\n    matchLabels:\n      release: harbor\n      app: \"harbor\"\n      component: database\n",
+        "  selector:\n    matchLabels:\n      release: harbor\n      app: \"harbor\"\n      component: postgres\n",
+    );
+    let (r, file) = check_stream(&s, &stream, &[]);
+    let f = assert_at(
+        &r,
+        "persistence-immutable-change",
+        &file,
+        line_of(&stream, "      component: postgres") - 4,
+    );
+    assert!(
+        f["message"].as_str().unwrap().contains("`spec.selector`"),
+        "{f}"
     );
 }

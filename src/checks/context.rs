@@ -277,6 +277,9 @@ pub struct Context<'a> {
     rendered: Option<&'a Stream>,
     /// Live objects besides Secrets (`--deployed-manifests`, or read from the cluster).
     live_objects: &'a [Stream],
+    /// The Secrets by name (the first of a name wins), so that a lookup does not grow with
+    /// the number of Secrets.
+    secret_index: std::collections::HashMap<&'a str, &'a SecretObject>,
 }
 
 /// Where the rendered workloads read each credential the values set: the component whose pod
@@ -357,7 +360,13 @@ impl<'a> Context<'a> {
             database_version: None,
             rendered: None,
             live_objects: &[],
+            secret_index: std::collections::HashMap::with_capacity(secrets.len()),
         };
+        for secret in secrets {
+            ctx.secret_index
+                .entry(secret.name.as_str())
+                .or_insert(secret);
+        }
         ctx.core_secret = ctx.find_core_secret();
         ctx.token_pairs = ctx.collect_token_pairs();
         ctx
@@ -530,7 +539,7 @@ impl<'a> Context<'a> {
             span: entry.span.or(object.name_span),
             path: Some(path),
             object: Some(format!("`{key}` of rendered Secret `{secret}`")),
-            origin: Origin::Secret,
+            origin: Origin::Rendered,
             is_default: false,
         })
     }
@@ -549,11 +558,12 @@ impl<'a> Context<'a> {
                     .map(|f| (format!("{f}-core"), "tls.key".into()))
             })?;
         // A Secret the chart does not render (`core.secretName`) is mounted as it is live.
-        let (object, whose) = match rendered.secret(&secret) {
-            Some(object) => (object, "rendered Secret"),
+        let (object, whose, origin) = match rendered.secret(&secret) {
+            Some(object) => (object, "rendered Secret", Origin::Rendered),
             None => (
                 self.secret(&secret)?,
                 "Secret (mounted by the rendered core)",
+                Origin::Secret,
             ),
         };
         let material = |key: &str| {
@@ -562,7 +572,7 @@ impl<'a> Context<'a> {
                 span: entry.span,
                 path: None,
                 object: Some(format!("`{key}` of {whose} `{}`", object.name)),
-                origin: Origin::Secret,
+                origin,
             })
         };
         let (k, c) = (material(&key), material("tls.crt"));
@@ -615,7 +625,7 @@ impl<'a> Context<'a> {
 
     /// The Secret with this name among `--secret`.
     pub fn secret(&self, name: &str) -> Option<&'a SecretObject> {
-        self.secrets.iter().find(|s| s.name == name)
+        self.secret_index.get(name).copied()
     }
 
     /// The live `<fullname>-core` Secret, if the `--secret` files hold exactly one.

@@ -12,7 +12,7 @@
 use super::{Context, Findings, Rule};
 use crate::chart::{ChartView, Version};
 use crate::rendered::{SecretRef, SecretRefVia, Stream};
-use crate::report::{Finding, Severity};
+use crate::report::{Finding, Origin, Severity};
 use crate::values::Span;
 
 /// A Secret named by the values, and the data keys the target chart reads from it.
@@ -221,7 +221,10 @@ times out. Offline, the tool knows only the Secrets given with `--secret`; pass 
 Chart 1.10.0 has a template bug: the registry's htpasswd volume names the Secret \
 `.Values.registry.credentials.existingSecret` literally instead of the value, so with \
 `registry.credentials.existingSecret` set the registry pod never starts, whatever Secret exists; \
-1.10.1 fixed it.\n\n**Fix:** create the Secret in the \
+1.10.1 fixed it.\n\n\
+With `--rendered`, the references come from the rendered pod templates instead (`envFrom`, \
+`secretKeyRef`, `secret` volumes with `items`; `optional` ones aside), whatever values or chart \
+version produced them: a Secret neither rendered nor live is missing.\n\n**Fix:** create the Secret in the \
 release namespace before upgrading, or fix the name."
     }
     fn check(&self, ctx: &Context<'_>, out: &mut Findings) {
@@ -384,6 +387,7 @@ fn rendered_missing(
                     format!("Secret `{}` referenced by {} is neither rendered nor live", r.secret, referenced_by(&r)),
                 )
                 .at(r.span)
+                .from_object(Origin::Rendered, Some(r.object.address()))
                 .note(format!("the pod stays in `ContainerCreating` or `CreateContainerConfigError` (`secret \"{}\" not found`)", r.secret))
                 .help(format!("create Secret `{}` in the release namespace before upgrading, or correct the value that names it", r.secret)),
             );
@@ -428,6 +432,7 @@ fn rendered_key_missing(
                 ),
             )
             .at(r.span)
+            .from_object(Origin::Rendered, Some(r.object.address()))
             .note(format!(
                 "the Secret has: {}",
                 if have.is_empty() {

@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 
 use super::{Context, Findings};
 use crate::rendered::{Object, Stream};
-use crate::report::{Finding, Severity};
+use crate::report::{Finding, Origin, Severity};
 use crate::values::emit::to_json;
 use crate::values::{Node, Span, Value};
 
@@ -143,6 +143,7 @@ pub(super) fn persistence(
                 ),
             )
             .at(c.span)
+            .from_object(Origin::Rendered, Some(c.object.address()))
             .note(refused)
             .help(help),
         );
@@ -310,6 +311,7 @@ pub(super) fn rwo_rolling_update(
                     ),
                 )
                 .at(span_at(deployment, "spec.strategy.type"))
+                .from_object(Origin::Rendered, Some(deployment.address()))
                 .note("the new pod starts before the old one releases the volume; the upgrade hangs until the old pod is deleted")
                 .help("set `updateStrategy.type: Recreate`, or use a ReadWriteMany volume (object storage for images, `jobservice.jobLoggers: [database]` for job logs)"),
             );
@@ -391,6 +393,7 @@ pub(super) fn migration_unguarded(
             ),
         )
         .at(span_at(core, "spec.replicas"))
+        .from_object(Origin::Rendered, Some(core.address()))
         .note("several core pods migrate at once, or a probe kills the migration; core then fails with `Dirty database version N. Fix and force version.`")
         .help("back up the database, then set `enableMigrateHelmHook: true` (a pre-upgrade Job migrates once before core rolls), or upgrade with `core.replicas: 1` and scale up afterwards"),
     );
@@ -430,6 +433,7 @@ pub(super) fn tls_ca(
                 format!("rendered Secret `{}` holds another CA than the live one: the upgrade replaces the CA and certificate", secret.name),
             )
             .at(new.span.or(secret.name_span))
+            .from_object(Origin::Rendered, Some(format!("rendered://secret/{}", secret.name)))
             .note(format!(
                 "rendered `ca.crt`: {}, live: {}",
                 crate::pki::fingerprint(&new.bytes),

@@ -36,7 +36,9 @@ UI. Chart 1.4.0 goes further: it ignores a pinned `core.xsrfKey` and writes a fr
 `randAlphaNum 32` as `CSRF_KEY` into the core ConfigMap on every render (1.4.1 and later read \
 it).\n\n**Fix:** pin the values (16 characters for the secrets, 32 for `core.xsrfKey`) or use the \
 `existingSecret` knobs (chart 1.14+). Take today's values from the live Secrets to avoid a \
-change at all."
+change at all.\n\nWith `--rendered`, nothing is predicted: the values the rendered pods read are \
+compared with the live Secrets, and each one that differs is reported at its line of the \
+stream."
     }
     fn check(&self, ctx: &Context<'_>, out: &mut Findings) {
         if ctx.rendered().is_some() {

@@ -37,7 +37,10 @@ a new certificate for the same key is not a change either.\n\n\
 the live Secret (`harbor-upgrade keys backup` keeps a copy) so the upgrade keeps the key. To \
 rotate on purpose, do it in a `helm upgrade` of its own that changes nothing else, with \
 `core.replicas: 1` (one old and one new pod overlap for seconds instead of a whole rollout), \
-then raise `core.replicas` again; clients log in again afterwards."
+then raise `core.replicas` again; clients log in again afterwards.\n\n\
+With `--rendered`, the key compared is the one the rendered core Deployment mounts, so a pair \
+the chart generates anew (a client-side `helm template`, charts that do not look the live Secret \
+up) is reported too."
     }
     fn check(&self, ctx: &Context<'_>, out: &mut Findings) {
         if let Some(pair) = ctx.token_pairs.iter().find(|p| p.rendered) {

@@ -18,6 +18,8 @@
 pub mod pods;
 mod stream;
 
+use std::collections::HashMap;
+
 use crate::input::{Kind, STDIN_NAME};
 use crate::values::{
     parse_named, secrets_in_documents, Node, SecretObject, SourceId, SourceOrigin, Sources, Span,
@@ -117,6 +119,10 @@ pub struct Stream {
     pub secrets: Vec<SecretObject>,
     /// The chart version, when the stream says it (`-o json` of a dry run).
     pub chart_version: Option<String>,
+    /// Object index by kind and name, so that lookups cost the same in any stream size.
+    by_name: HashMap<(String, String), usize>,
+    /// Secret index by name.
+    secret_by_name: HashMap<String, usize>,
 }
 
 /// Workload kinds whose pods reference Secrets.
@@ -133,9 +139,9 @@ const WORKLOADS: &[&str] = &[
 impl Stream {
     /// The object of `kind` named `name`.
     pub fn object(&self, kind: &str, name: &str) -> Option<&Object> {
-        self.objects
-            .iter()
-            .find(|o| o.kind == kind && o.name == name)
+        self.by_name
+            .get(&(kind.to_string(), name.to_string()))
+            .map(|&i| &self.objects[i])
     }
 
     /// Every object of `kind`.
@@ -145,7 +151,7 @@ impl Stream {
 
     /// The Secret named `name`.
     pub fn secret(&self, name: &str) -> Option<&SecretObject> {
-        self.secrets.iter().find(|s| s.name == name)
+        self.secret_by_name.get(name).map(|&i| &self.secrets[i])
     }
 
     /// Every workload (objects with a pod template).
@@ -272,12 +278,23 @@ fn from_documents(
             file: name.to_string(),
         });
     }
+    // The first object of a kind and name is the one found (Helm never prints two).
+    let mut by_name = HashMap::with_capacity(objects.len());
+    for (i, o) in objects.iter().enumerate() {
+        by_name.entry((o.kind.clone(), o.name.clone())).or_insert(i);
+    }
+    let mut secret_by_name = HashMap::with_capacity(secrets.len());
+    for (i, s) in secrets.iter().enumerate() {
+        secret_by_name.entry(s.name.clone()).or_insert(i);
+    }
     Ok(Stream {
         name: name.to_string(),
         source,
         objects,
         secrets,
         chart_version: None,
+        by_name,
+        secret_by_name,
     })
 }
 

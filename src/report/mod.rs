@@ -73,6 +73,8 @@ pub enum Origin {
     Cluster,
     /// Log lines.
     Logs,
+    /// An object of the manifest stream Helm rendered (`--rendered`).
+    Rendered,
 }
 
 /// One problem found by one rule.
