@@ -12,6 +12,9 @@
 //! `kube-node-lease`; `preflight check` runs `sha256sum` on the mounted token key in core pods.
 //! Only stdout of those commands comes back: a time, or a digest.
 //!
+//! `preflight check --rendered` and `verify` list the release's Deployments, `StatefulSets` and
+//! claims to judge the rendered workloads against the live ones ([`read_live_workloads`]).
+//!
 //! Errors say which API server and which request failed ([`Error`]); a `403` is
 //! [`Error::Forbidden`] so that callers can turn a denied optional read into a finding.
 
@@ -26,6 +29,7 @@ pub mod names;
 mod pods;
 mod read;
 mod rollout;
+mod workloads;
 
 pub use client::{connect, parse_request_timeout, Cluster, ClusterOptions};
 pub use error::{Error, Request};
@@ -44,3 +48,4 @@ pub use read::{
 pub use rollout::{
     deployment_state, statefulset_state, wait_rollouts, workloads, RolloutState, Waited, Workload,
 };
+pub use workloads::{is_template_claim, read_live_workloads, LiveWorkloads, MAX_OBJECTS};

@@ -7,7 +7,9 @@
 //! first (`NAME:`, `LAST DEPLOYED:` … `HOOKS:`, `MANIFEST:`) and its `NOTES:` last, which are
 //! blanked byte for byte so that lines and columns stay those of the file; `-o json` prints the
 //! release as JSON with the manifest in a string, which becomes a source of its own
-//! (`FILE#manifest`). `kubectl get -o yaml` output (`List` with `items`) is read too.
+//! (`FILE#manifest`). `kubectl get -o yaml` output (`List` with `items`) is read too, and so is
+//! the JSON `List` of the release's live workloads and claims read from the API server
+//! ([`crate::kube::read_live_workloads`]), as a stream named `cluster://NS`.
 //!
 //! The stream is registered in [`Sources`] and every Secret value in it is redacted before
 //! anything is rendered: the rendered Secrets hold every credential of the release. Pod specs
@@ -152,6 +154,36 @@ impl Stream {
     /// The Secret named `name`.
     pub fn secret(&self, name: &str) -> Option<&SecretObject> {
         self.secret_by_name.get(name).map(|&i| &self.secrets[i])
+    }
+
+    /// The stream without its objects of `kinds` (another source holds them: the API
+    /// server's lists replace a deployed manifest's objects of the kinds it listed).
+    #[must_use]
+    pub fn without_kinds(mut self, kinds: &[&str]) -> Self {
+        self.objects.retain(|o| !kinds.contains(&o.kind.as_str()));
+        self.by_name.clear();
+        for (i, o) in self.objects.iter().enumerate() {
+            self.by_name
+                .entry((o.kind.clone(), o.name.clone()))
+                .or_insert(i);
+        }
+        self
+    }
+
+    /// `cluster://harbor/persistentvolumeclaim/data-harbor-redis-0`: where an object of a
+    /// stream read from the API server (named `cluster://NS`) lives; the stream's address of
+    /// it otherwise.
+    pub fn address_of(&self, object: &Object) -> String {
+        if self.name.starts_with("cluster://") {
+            format!(
+                "{}/{}/{}",
+                self.name,
+                object.kind.to_ascii_lowercase(),
+                object.name
+            )
+        } else {
+            object.address()
+        }
     }
 
     /// Every workload (objects with a pod template).
