@@ -119,6 +119,7 @@ pub(super) fn persistence(
             _ => {}
         }
     }
+    template_claims(rule, severity, ctx, rendered, out);
     for c in changes {
         let kind = &c.object.kind;
         let name = &c.object.name;
@@ -146,6 +147,101 @@ pub(super) fn persistence(
             .from_object(Origin::Rendered, Some(c.object.address()))
             .note(refused)
             .help(help),
+        );
+    }
+}
+
+/// The live claims a rendered `StatefulSet`'s `volumeClaimTemplates` created
+/// (`<template>-<statefulset>-<ordinal>`, in no manifest) against the rendered template: a claim
+/// smaller than the template, or of another class or access mode. A `StatefulSet` never changes
+/// the claims it made, and its templates cannot change.
+fn template_claims(
+    rule: &'static str,
+    severity: Severity,
+    ctx: &Context<'_>,
+    rendered: &Stream,
+    out: &mut Findings,
+) {
+    let mut seen = std::collections::HashSet::new();
+    for set in rendered.of_kind("StatefulSet") {
+        for (template, node) in claim_templates(set) {
+            for stream in ctx.live_objects() {
+                for claim in stream.of_kind("PersistentVolumeClaim") {
+                    if !crate::kube::is_template_claim(&claim.name, &template, &set.name)
+                        || !seen.insert(claim.name.clone())
+                    {
+                        continue;
+                    }
+                    template_claim(rule, severity, (set, &template, node), (stream, claim), out);
+                }
+            }
+        }
+    }
+}
+
+/// One live claim of a claim template against the rendered template.
+fn template_claim(
+    rule: &'static str,
+    severity: Severity,
+    (set, template, node): (&Object, &str, &Node),
+    (stream, claim): (&Stream, &Object),
+    out: &mut Findings,
+) {
+    let field_span = |field: &str| {
+        node.get_path(field)
+            .and_then(|n| n.span)
+            .or_else(|| span_at(set, "spec.volumeClaimTemplates"))
+    };
+    let name = &claim.name;
+    let set_name = &set.name;
+    let size = "spec.resources.requests.storage";
+    let (live, new) = (
+        json_at(claim, size),
+        node.get_path(size).map_or(Json::Null, to_json),
+    );
+    let smaller = match (
+        live.as_str().and_then(quantity),
+        new.as_str().and_then(quantity),
+    ) {
+        (Some(live), Some(new)) => live + 0.5 < new,
+        _ => false,
+    };
+    let mut found: Vec<(String, Option<Span>, String, String)> = Vec::new();
+    if smaller {
+        found.push((
+            format!("claim `{name}` of StatefulSet `{set_name}` holds `{}` (live), less than the `{}` rendered in `volumeClaimTemplates[{template}]`: a StatefulSet never resizes the claims it created, and the template cannot change", show(&live), show(&new)),
+            field_span(size),
+            format!("the upgrade leaves `{name}` at `{}`: a StatefulSet makes claims from its templates only for ordinals that have none", show(&live)),
+            format!("resize the claim itself if its storage class allows expansion (`kubectl patch pvc {name} -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"{}\"}}}}}}}}'`), then `kubectl delete statefulset {set_name} --cascade=orphan` before the upgrade so that it is recreated with the new template", show(&new)),
+        ));
+    }
+    for (field, what) in [
+        ("spec.storageClassName", "storage class"),
+        ("spec.accessModes", "access modes"),
+    ] {
+        let new = node.get_path(field).map_or(Json::Null, to_json);
+        // An unset class is filled in by the default class: not a change.
+        if new.is_null() {
+            continue;
+        }
+        let live = json_at(claim, field);
+        if live.is_null() || same(&live, &new) {
+            continue;
+        }
+        found.push((
+            format!("claim `{name}` of StatefulSet `{set_name}` has {what} `{}` (live), the rendered `volumeClaimTemplates[{template}]` asks `{}`: a claim's {what} never change", show(&live), show(&new)),
+            field_span(field),
+            format!("the StatefulSet keeps mounting `{name}` as it is; changing the template is refused by the API server"),
+            format!("keep the live `{}` in the values; for another {what}, copy the data to a new claim with the component scaled to 0", show(&live)),
+        ));
+    }
+    for (message, span, note, help) in found {
+        out.push(
+            Finding::new(rule, severity, message)
+                .at(span)
+                .from_object(Origin::Cluster, Some(stream.address_of(claim)))
+                .note(note)
+                .help(help),
         );
     }
 }
@@ -233,7 +329,8 @@ fn same(a: &Json, b: &Json) -> bool {
 
 fn compare<'a>(object: &'a Object, live: &Object, field: &str, out: &mut Vec<Change<'a>>) {
     let (old, new) = (json_at(live, field), json_at(object, field));
-    if !same(&old, &new) {
+    // A field the live object does not show is unknown, not changed.
+    if !old.is_null() && !same(&old, &new) {
         out.push(Change {
             object,
             field: field.to_string(),

@@ -268,27 +268,7 @@ fn run_cluster(
     if let Some(stream) = &streams.rendered {
         runtime.block_on(read_referenced_secrets(stream, &mut gathered))?;
     }
-    // The workloads the deployed revision applied stand for the live ones; the live Secrets
-    // are those read from the cluster.
-    let deployed_manifest = gathered
-        .release
-        .as_ref()
-        .filter(|r| streams.rendered.is_some() && streams.live.is_empty() && !r.manifest.is_empty())
-        .map(|r| {
-            (
-                format!("helm://{}/{}/manifest", r.namespace, r.name),
-                r.manifest.clone(),
-            )
-        });
-    if let Some((name, text)) = deployed_manifest {
-        match crate::rendered::parse(&name, text, &mut gathered.inputs.sources) {
-            Ok(live) => streams.live.push(live),
-            Err(e) => crate::note!(
-                "note: the deployed manifest of the release was not read ({}): rendered workloads are not compared with the deployed ones",
-                crate::redact::escape(&e.to_string())
-            ),
-        }
-    }
+    let refused_lists = runtime.block_on(live_workloads(&mut streams, &mut gathered))?;
     if args.to.is_none() && chart.is_none() {
         if let Some(stream) = &streams.rendered {
             settings.to = rendered_target(stream, settings.to);
@@ -310,6 +290,9 @@ fn run_cluster(
         .denied
         .iter()
         .all(|d| d.resource != "secrets" && !d.resource.starts_with("deployments"));
+    for e in &refused_lists {
+        cluster::deny(&mut gathered.facts, e, refused_consequence(e, true));
+    }
     let mut ctx = Context::new(
         &gathered.inputs.values.root,
         &gathered.inputs.secrets,
@@ -331,6 +314,57 @@ fn run_cluster(
     let ctx = ctx.with_database_version(args.database_version);
     let report = checks::run(&ctx);
     emit_report(report, &gathered.inputs.sources, &emit(args, style))
+}
+
+/// The live objects besides Secrets for a rendered stream: the release's Deployments,
+/// `StatefulSets` and claims from the API server first (its view wins), then the deployed
+/// revision's manifest for the kinds whose list was refused; returns the refused lists.
+async fn live_workloads(
+    streams: &mut Streams,
+    gathered: &mut cluster::Gathered,
+) -> anyhow::Result<Vec<crate::kube::Error>> {
+    // The workloads the deployed revision applied stand for the live ones; the live Secrets
+    // are those read from the cluster.
+    let deployed_manifest = gathered
+        .release
+        .as_ref()
+        .filter(|r| streams.rendered.is_some() && streams.live.is_empty() && !r.manifest.is_empty())
+        .map(|r| {
+            (
+                format!("helm://{}/{}/manifest", r.namespace, r.name),
+                r.manifest.clone(),
+            )
+        });
+    let mut manifest_stream = None;
+    if let Some((name, text)) = deployed_manifest {
+        match crate::rendered::parse(&name, text, &mut gathered.inputs.sources) {
+            Ok(live) => manifest_stream = Some(live),
+            Err(e) => crate::note!(
+                "note: the deployed manifest of the release was not read ({}): rendered workloads are not compared with the deployed ones",
+                crate::redact::escape(&e.to_string())
+            ),
+        }
+    }
+    // The API server's Deployments, StatefulSets and claims come first: its view wins over the
+    // deployed manifest's, which stands in only for the kinds whose list was refused.
+    let mut refused_lists = Vec::new();
+    if let Some(rendered) = streams
+        .rendered
+        .as_ref()
+        .filter(|_| streams.live.is_empty())
+    {
+        let mut known: Vec<&Stream> = vec![rendered];
+        known.extend(manifest_stream.as_ref());
+        let read = read_live(&gathered.cluster, &gathered.release_name, &known).await?;
+        let read_kinds = read.listed_kinds();
+        if let Some(api) = read.stream(&mut gathered.inputs.sources)? {
+            streams.live.push(api);
+        }
+        manifest_stream = manifest_stream.map(|m| m.without_kinds(&read_kinds));
+        refused_lists = read.denied;
+    }
+    streams.live.extend(manifest_stream);
+    Ok(refused_lists)
 }
 
 /// `--from` (optional) and `--to` (default: the chart given with `--chart`, else the newest
@@ -482,4 +516,118 @@ async fn read_referenced_secrets(
         }
     }
     Ok(())
+}
+
+/// The release's live workloads and claims as read from the API server, with the lists it
+/// refused.
+pub(super) struct LiveRead {
+    /// The objects, as a JSON `List`.
+    live: crate::kube::LiveWorkloads,
+    /// `cluster://NS`.
+    name: String,
+    /// The refused lists.
+    pub denied: Vec<crate::kube::Error>,
+}
+
+impl LiveRead {
+    /// The kinds whose list the API server answered.
+    pub fn listed_kinds(&self) -> Vec<&'static str> {
+        [
+            ("deployments.apps", "Deployment"),
+            ("statefulsets.apps", "StatefulSet"),
+            ("persistentvolumeclaims", "PersistentVolumeClaim"),
+        ]
+        .into_iter()
+        .filter(|(resource, _)| {
+            !self
+                .denied
+                .iter()
+                .any(|e| e.forbidden().is_some_and(|r| r.resource == *resource))
+        })
+        .map(|(_, kind)| kind)
+        .collect()
+    }
+
+    /// The objects as a stream named `cluster://NS`; `None` when nothing was read.
+    pub fn stream(&self, sources: &mut Sources) -> anyhow::Result<Option<Stream>> {
+        if self.live.count == 0 {
+            return Ok(None);
+        }
+        let stream =
+            crate::rendered::parse(&self.name, self.live.json.clone(), sources).map_err(|e| {
+                anyhow::Error::from(e).context("cannot read the workloads the API server listed")
+            })?;
+        Ok(Some(stream))
+    }
+}
+
+/// Lists the release's Deployments, `StatefulSets` and claims: the claims the `streams` name
+/// and those the claim templates of their (and the live) `StatefulSets` created.
+pub(super) async fn read_live(
+    c: &crate::kube::Cluster,
+    release: &str,
+    streams: &[&Stream],
+) -> anyhow::Result<LiveRead> {
+    let mut claims: Vec<String> = Vec::new();
+    let mut sets: Vec<(String, Vec<String>)> = Vec::new();
+    for stream in streams {
+        for claim in stream.of_kind("PersistentVolumeClaim") {
+            if !claims.contains(&claim.name) {
+                claims.push(claim.name.clone());
+            }
+        }
+        for set in stream.of_kind("StatefulSet") {
+            let templates: Vec<String> = match set
+                .node
+                .get_path("spec.volumeClaimTemplates")
+                .map(|n| &n.value)
+            {
+                Some(Value::Seq(items)) => items
+                    .iter()
+                    .filter_map(|t| t.get_path("metadata.name").and_then(Node::as_str))
+                    .map(str::to_string)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            sets.push((set.name.clone(), templates));
+        }
+    }
+    let live = crate::kube::read_live_workloads(c, release, &claims, &sets)
+        .await
+        .with_context(|| format!("cannot list the workloads of release `{release}`"))?;
+    for resource in &live.truncated {
+        crate::note!(
+            "note: the namespace holds more than {} {resource}: only the first are compared",
+            crate::kube::MAX_OBJECTS
+        );
+    }
+    crate::note!(
+        "note: read {} live Deployment(s), StatefulSet(s) and claim(s) of release `{}` from the API server: rendered workloads are compared with them",
+        live.count,
+        crate::redact::escape(release)
+    );
+    let mut live = live;
+    let denied = std::mem::take(&mut live.denied);
+    Ok(LiveRead {
+        live,
+        name: format!("cluster://{}", c.namespace),
+        denied,
+    })
+}
+
+/// What a refused list of live workloads leaves unjudged; `fallback`: the deployed manifest
+/// stands in for them.
+pub(super) fn refused_consequence(e: &crate::kube::Error, fallback: bool) -> String {
+    let what = match e.forbidden().map(|r| r.resource) {
+        Some("persistentvolumeclaims") => {
+            "the live claims (resized or re-classed by hand, or created by `volumeClaimTemplates`)"
+        }
+        Some("statefulsets.apps") => "the live StatefulSets",
+        _ => "the live Deployments",
+    };
+    if fallback {
+        format!("{what} were not read: the rendered workloads are compared with the deployed manifest instead, where it has them")
+    } else {
+        format!("{what} were not read: what Helm applied is not compared with them")
+    }
 }

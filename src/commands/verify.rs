@@ -47,6 +47,7 @@ pub const VERIFY_RULES: &[&str] = &[
     "database-password-changed",
     "token-key-changed",
     "backup-credential-changed",
+    "persistence-immutable-change",
     "rbac-forbidden",
 ];
 
@@ -100,15 +101,19 @@ pub fn run(args: &VerifyArgs, style: Style) -> anyhow::Result<Outcome> {
 
     // 3. The logs since the upgrade began.
     let scan = runtime.block_on(read_logs(&mut gathered, &cluster_args, since, now))?;
+
+    // 3b. The live workloads and claims, against what Helm applied.
+    let applied = applied_manifest(&mut gathered, &release)?;
+    let (live_streams, refused) = match &applied {
+        Some(stream) => runtime.block_on(live_workloads(&mut gathered, stream, &release))?,
+        None => (Vec::new(), Vec::new()),
+    };
     drop(runtime);
 
     // 4. The live Secrets against the backup.
     if let (Some(b), Some(path)) = (&backup, &args.backup) {
         gathered.facts.backup = Some(compare_backup(&cluster_args, b, path)?);
     }
-
-    // 5. What Helm applied against what runs.
-    let applied = applied_manifest(&mut gathered, &release)?;
 
     // 6. One report.
     let deployed = gathered
@@ -123,6 +128,14 @@ pub fn run(args: &VerifyArgs, style: Style) -> anyhow::Result<Outcome> {
         to: deployed,
         secrets_complete: gathered.facts.denied.is_empty(),
     };
+    // Refused lists of workloads hide no Secret; they still leave the release not fully judged.
+    for e in &refused {
+        cluster::deny(
+            &mut gathered.facts,
+            e,
+            super::preflight_check::refused_consequence(e, false),
+        );
+    }
     let mut ctx = Context::new(
         &gathered.inputs.values.root,
         &gathered.inputs.secrets,
@@ -135,6 +148,7 @@ pub fn run(args: &VerifyArgs, style: Style) -> anyhow::Result<Outcome> {
     if let Some(stream) = &applied {
         ctx = ctx.with_rendered(stream);
     }
+    ctx = ctx.with_live_objects(&live_streams);
     let report = checks::run_selected(&ctx, |rule| {
         VERIFY_RULES.contains(&rule.id()) || rule.id().starts_with("log-")
     });
@@ -154,6 +168,18 @@ pub fn run(args: &VerifyArgs, style: Style) -> anyhow::Result<Outcome> {
         args.output.output,
     )?;
     Ok(outcome)
+}
+
+/// The release's live Deployments, `StatefulSets` and claims (a stream named `cluster://NS`),
+/// to judge against what Helm applied, and the lists the API server refused.
+async fn live_workloads(
+    gathered: &mut cluster::Gathered,
+    applied: &crate::rendered::Stream,
+    release: &str,
+) -> anyhow::Result<(Vec<crate::rendered::Stream>, Vec<kube::Error>)> {
+    let read = super::preflight_check::read_live(&gathered.cluster, release, &[applied]).await?;
+    let live = read.stream(&mut gathered.inputs.sources)?;
+    Ok((live.into_iter().collect(), read.denied))
 }
 
 /// Waits for the release's workloads to roll out; an error (exit 2) unless all did.

@@ -20,6 +20,7 @@
     clippy::assigning_clones
 )]
 
+pub mod claims;
 pub mod discovery;
 pub mod events;
 pub mod exec;
@@ -602,6 +603,26 @@ pub fn helm_release_secret(
     app_version: &str,
     config: &Value,
 ) -> Secret {
+    let manifest = "---\n# Source: harbor/templates/core/core-secret.yaml\n";
+    helm_release_secret_with_manifest(
+        namespace,
+        release,
+        (revision, status),
+        (chart_version, app_version),
+        config,
+        manifest,
+    )
+}
+
+/// [`helm_release_secret`] whose record holds `manifest` (what Helm applied).
+pub fn helm_release_secret_with_manifest(
+    namespace: &str,
+    release: &str,
+    (revision, status): (u64, &str),
+    (chart_version, app_version): (&str, &str),
+    config: &Value,
+    manifest: &str,
+) -> Secret {
     use std::io::Write as _;
     let record = json!({
         "name": release,
@@ -614,7 +635,7 @@ pub fn helm_release_secret(
             "templates": [],
         },
         "config": config,
-        "manifest": "---\n# Source: harbor/templates/core/core-secret.yaml\n",
+        "manifest": manifest,
     });
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(&serde_json::to_vec(&record).expect("json"))
