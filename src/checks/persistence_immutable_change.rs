@@ -128,6 +128,14 @@ mode are fixed once bound: `PersistentVolumeClaim \"<fullname>-registry\" is inv
 Forbidden: spec is immutable after creation except resources.requests for bound claims`. \
 Pointing `existingClaim` at another claim is accepted, but the pod then mounts a volume without \
 the data written so far.\n\n\
+With a rendered stream (`--rendered`) and live objects (the cluster, or \
+`--deployed-manifests`), the rendered StatefulSets, Deployments and claims are compared with the \
+live ones instead, and so are the claims the StatefulSets' templates created \
+(`database-data-<fullname>-database-0`, `data-<fullname>-redis-0`, in no manifest): a claim \
+smaller than the rendered template stays at its size, since a StatefulSet never resizes the \
+claims it made, and its class and access modes never change; a claim resized by hand to more \
+than the values say makes `helm upgrade` fail with `spec.resources.requests.storage: \
+Forbidden: field can not be less than previous value`.\n\n\
 The deployed side is the release's values (`helm get values`; offline `--deployed-values`) over \
 the deployed chart's defaults (`--from`, else the target's); the new side is the values given \
 over the target chart's defaults.\n\n\

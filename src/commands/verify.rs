@@ -2,7 +2,8 @@
 //! Deployments and `StatefulSets` to finish rolling out, then judge what the running release
 //! holds: the token pair of the live Secret, every core pod's mounted key against it
 //! (`token-key-inconsistent`), what Helm applied (the deployed manifest of the release record,
-//! as a rendered stream) against the live Secrets, the live Secrets against a backup (`keys
+//! as a rendered stream) against the live Secrets and the live `StatefulSets` and claims
+//! (`persistence-immutable-change`), the live Secrets against a backup (`keys
 //! diff`'s classification), and the logs since the upgrade began (`diagnose`'s signatures). One
 //! report, in the formats of `preflight check`, and a verdict line. Exit 0 healthy, 1 broken, 2
 //! could not judge.
