@@ -245,6 +245,31 @@ fn a_refused_claim_list_is_rbac_forbidden_and_the_statefulsets_are_still_judged(
     assert_eq!(found[0]["object"], "rendered://statefulset/harbor-database");
 }
 
+#[test]
+fn a_field_the_live_object_does_not_show_is_not_a_change() {
+    // The fixture's live Deployments carry no `spec.selector`: unknown, not changed.
+    let (server, scratch) = live_release();
+    let r = check(&server, &scratch, &fixture("upgrade-1.14.2.yaml"));
+    let deployments: Vec<Value> = r
+        .findings("persistence-immutable-change")
+        .into_iter()
+        .filter(|f| {
+            f["object"]
+                .as_str()
+                .is_some_and(|o| o.starts_with("rendered://deployment/"))
+        })
+        .collect();
+    assert!(deployments.is_empty(), "{}", r.stdout);
+    assert!(
+        server
+            .state()
+            .deployments
+            .values()
+            .all(|d| d.spec.is_none()),
+        "the fixture's Deployments have no spec"
+    );
+}
+
 /// The `StatefulSets` and claims of chart 1.12.4 as the manifest of the deployed revision.
 fn applied_workloads() -> String {
     let mut out = String::new();
@@ -322,6 +347,42 @@ fn verify_catches_a_statefulset_and_a_claim_changed_by_hand_since_helm_applied_t
         "rendered://persistentvolumeclaim/harbor-registry",
     );
     assert_eq!(claim.len(), 1, "{}", r.stdout);
+}
+
+#[test]
+fn verify_with_the_claim_list_refused_is_rbac_forbidden_and_not_judged() {
+    let (server, scratch) = live_release();
+    {
+        let mut st = server.state();
+        st.put_secret(helm_release_secret_with_manifest(
+            NS,
+            "harbor",
+            (3, "deployed"),
+            ("1.12.4", "2.8.4"),
+            &deployed_values(),
+            &applied_workloads(),
+        ));
+        rollout::settle_all(&mut st, NS);
+    }
+    server.forbid("list", "persistentvolumeclaims", None);
+    let r = verify(&server, scratch.path());
+    assert_eq!(r.status, 2, "{}\n{}", r.stdout, r.stderr);
+    let denied = r.findings("rbac-forbidden");
+    assert_eq!(denied.len(), 1, "{}", r.stdout);
+    assert!(
+        denied[0].to_string().contains("persistentvolumeclaims"),
+        "{}",
+        r.stdout
+    );
+    // The StatefulSets were still listed and judged.
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|q| q.contains("/apis/apps/v1/namespaces/harbor/statefulsets?")),
+        "{:#?}",
+        server.requests()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
