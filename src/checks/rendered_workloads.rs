@@ -231,7 +231,7 @@ fn template_claim(
         found.push((
             format!("claim `{name}` of StatefulSet `{set_name}` has {what} `{}` (live), the rendered `volumeClaimTemplates[{template}]` asks `{}`: a claim's {what} never change", show(&live), show(&new)),
             field_span(field),
-            format!("the StatefulSet keeps mounting `{name}` as it is; changing the template is refused by the API server"),
+            format!("the StatefulSet keeps mounting `{name}` as it is: the values do not describe the volume the data is on"),
             format!("keep the live `{}` in the values; for another {what}, copy the data to a new claim with the component scaled to 0", show(&live)),
         ));
     }
