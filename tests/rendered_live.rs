@@ -224,6 +224,8 @@ fn a_claim_of_another_storage_class_than_its_template_is_persistence_immutable_c
         message.contains("storage class `slow-hdd` (live)") && message.contains("`fast-ssd`"),
         "{message}"
     );
+    // The claim is in no manifest, so nothing refuses the upgrade for it: a warning.
+    assert_eq!(claim[0]["severity"], "warning", "{}", r.stdout);
 }
 
 #[test]

@@ -133,7 +133,9 @@ With a rendered stream (`--rendered`) and live objects (the cluster, or \
 live ones instead, and so are the claims the StatefulSets' templates created \
 (`database-data-<fullname>-database-0`, `data-<fullname>-redis-0`, in no manifest): a claim \
 smaller than the rendered template stays at its size, since a StatefulSet never resizes the \
-claims it made, and its class and access modes never change; a claim resized by hand to more \
+claims it made, and a claim whose class or access modes differ from the rendered template is a \
+warning (nothing refuses the upgrade, but the values describe another volume than the one \
+the data is on); a claim resized by hand to more \
 than the values say makes `helm upgrade` fail with `spec.resources.requests.storage: \
 Forbidden: field can not be less than previous value`.\n\n\
 The deployed side is the release's values (`helm get values`; offline `--deployed-values`) over \

@@ -206,9 +206,10 @@ fn template_claim(
         (Some(live), Some(new)) => live + 0.5 < new,
         _ => false,
     };
-    let mut found: Vec<(String, Option<Span>, String, String)> = Vec::new();
+    let mut found: Vec<(Severity, String, Option<Span>, String, String)> = Vec::new();
     if smaller {
         found.push((
+            severity,
             format!("claim `{name}` of StatefulSet `{set_name}` holds `{}` (live), less than the `{}` rendered in `volumeClaimTemplates[{template}]`: a StatefulSet never resizes the claims it created, and the template cannot change", show(&live), show(&new)),
             field_span(size),
             format!("the upgrade leaves `{name}` at `{}`: a StatefulSet makes claims from its templates only for ordinals that have none", show(&live)),
@@ -228,14 +229,17 @@ fn template_claim(
         if live.is_null() || same(&live, &new) {
             continue;
         }
+        // The upgrade is not refused for this (the claim is not in any manifest), but the values
+        // describe another volume than the one the data is on: a warning, not an error.
         found.push((
+            Severity::Warning,
             format!("claim `{name}` of StatefulSet `{set_name}` has {what} `{}` (live), the rendered `volumeClaimTemplates[{template}]` asks `{}`: a claim's {what} never change", show(&live), show(&new)),
             field_span(field),
             format!("the StatefulSet keeps mounting `{name}` as it is: the values do not describe the volume the data is on"),
             format!("keep the live `{}` in the values; for another {what}, copy the data to a new claim with the component scaled to 0", show(&live)),
         ));
     }
-    for (message, span, note, help) in found {
+    for (severity, message, span, note, help) in found {
         out.push(
             Finding::new(rule, severity, message)
                 .at(span)
