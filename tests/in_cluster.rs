@@ -207,8 +207,12 @@ fn in_cluster_job_reads_the_release_with_only_the_deploy_role() {
         r.stderr
     );
     r.assert_judged();
+    assert_role_granted(&server);
+}
 
-    // Every request the tool made is one the Role grants, or one it was refused and got over.
+/// Every request the tool made is one the Role of `deploy/rbac.yaml` grants, or one it was
+/// refused and got over (`pods/exec`, `leases`).
+fn assert_role_granted(server: &ApiServer) {
     let manifest = std::fs::read_to_string(common::root().join("deploy/rbac.yaml")).unwrap();
     let rules = role_rules(&manifest);
     let requests = server.requests();
@@ -223,6 +227,57 @@ fn in_cluster_job_reads_the_release_with_only_the_deploy_role() {
             "deploy/rbac.yaml does not grant {need:?} for {request}"
         );
     }
+}
+
+#[test]
+fn in_cluster_job_judges_a_rendered_stream_with_only_the_deploy_role() {
+    let test = "in_cluster_job_judges_a_rendered_stream_with_only_the_deploy_role";
+    let Some(flags) = unshare_flags() else {
+        common::skip(&format!(
+            "{test}: no private mount namespace here (`unshare -m` failed)"
+        ));
+        return;
+    };
+    let (server, scratch) = support::harbor::standard();
+    server.forbid("create", "pods/exec", None);
+    server.forbid("list", "leases", None);
+    server.forbid("watch", "leases", None);
+    let (account, home) = service_account(&server, &scratch);
+    // `--rendered` also lists the live StatefulSets, Deployments and claims.
+    let stream = common::testdata("rendered/upgrade-1.14.2.yaml");
+    let r = run_in_pod(
+        flags,
+        &server,
+        &account,
+        &home,
+        &[
+            "preflight",
+            "check",
+            "-n",
+            support::harbor::NS,
+            "--rendered",
+            stream.to_str().unwrap(),
+            "-o",
+            "json",
+        ],
+    );
+    r.assert_judged();
+    let listed = |resource: &str| {
+        server.requests().iter().any(|q| {
+            authorization(q).is_some_and(|(_, res, verb)| res == resource && verb == "list")
+        })
+    };
+    assert!(listed("statefulsets"), "{:?}", server.requests());
+    assert!(listed("persistentvolumeclaims"), "{:?}", server.requests());
+    assert!(
+        r.findings("rbac-forbidden")
+            .iter()
+            .all(|f| !f.to_string().contains("persistentvolumeclaims")
+                && !f.to_string().contains("statefulsets")),
+        "{}",
+        r.stdout
+    );
+    assert_role_granted(&server);
 }
 
 #[test]
