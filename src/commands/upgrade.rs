@@ -16,7 +16,7 @@
 //! namespace, context and kubeconfig for its own reads and the values flags for its checks.
 
 use std::fmt::Write as _;
-use std::io::{BufRead as _, BufReader, Read as _};
+use std::io::{BufReader, Read as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 
@@ -617,27 +617,13 @@ fn upgrade(plan: &Plan) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Copies lines to stderr as `helm: …`, each cut at [`LINE_LIMIT`].
+/// Copies lines to stderr as `helm: …`, each cut at [`LINE_LIMIT`] (the rest of a longer line
+/// is skipped, never stored).
 fn stream(from: impl std::io::Read) {
-    let mut reader = BufReader::new(from);
+    let mut reader = crate::input::LineReader::new(BufReader::new(from), LINE_LIMIT);
     let mut line = Vec::new();
-    loop {
-        line.clear();
-        match (&mut reader)
-            .take(LINE_LIMIT as u64)
-            .read_until(b'\n', &mut line)
-        {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {
-                let text = String::from_utf8_lossy(&line);
-                crate::note!("helm: {}", text.trim_end_matches(['\n', '\r']));
-                // A line longer than the cap: skip the rest of it.
-                if !line.ends_with(b"\n") && line.len() >= LINE_LIMIT {
-                    let mut rest = Vec::new();
-                    let _ = reader.read_until(b'\n', &mut rest);
-                }
-            }
-        }
+    while let Ok(Some(_)) = reader.next_line(&mut line) {
+        crate::note!("helm: {}", String::from_utf8_lossy(&line));
     }
 }
 
