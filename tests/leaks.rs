@@ -114,10 +114,15 @@ fn canary(n: usize) -> String {
 }
 
 /// One input kind: the arguments that give it, the files it needs, its canaries.
+#[derive(Default)]
 struct Input {
     name: &'static str,
     args: Vec<String>,
+    /// Arguments only `preflight check` takes (`--deployed-manifests`).
+    check_only: Vec<String>,
     canaries: Vec<String>,
+    /// What `preflight check` must end with: judged (0 or 1) or refused (2).
+    refused: bool,
 }
 
 /// Values text holding canaries in every place a secret hides: catalogue fields, a block
@@ -147,6 +152,7 @@ fn inputs(s: &Scratch) -> Vec<Input> {
         name: "file",
         args: vec![file.clone()],
         canaries: upto(9),
+        ..Default::default()
     });
 
     // `--set`/`--set-string` replacing what the file sets: neither value may show.
@@ -160,6 +166,7 @@ fn inputs(s: &Scratch) -> Vec<Input> {
             format!("core.secret={}", c(22)),
         ],
         canaries: [upto(9), vec![c(20), c(21), c(22)]].concat(),
+        ..Default::default()
     });
 
     let set_file = s.write("token.key", key("rsa2048.key"));
@@ -173,10 +180,216 @@ fn inputs(s: &Scratch) -> Vec<Input> {
             format!("registry.credentials.password={}", s.write("pw.txt", c(30))),
         ],
         canaries: vec![pem_line, c(30)],
+        ..Default::default()
     });
 
     all.extend(document_inputs(s));
-    all.push(secret_manifest_input(s, file));
+    all.push(secret_manifest_input(s, file.clone()));
+    all.extend(rendered_inputs(s, &file));
+    all.extend(malformed_stream_inputs(s));
+    all
+}
+
+/// `text` with `from` replaced exactly once.
+fn replace_once(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "`{from}` once in the fixture"
+    );
+    text.replacen(from, to, 1)
+}
+
+fn b64(v: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(v)
+}
+
+/// The real `helm template` stream of chart 1.14.2 with canaries in the core Secret's `data`
+/// and `stringData`, in an env `value:` literal of the core pods and in the Redis URL of the
+/// core `ConfigMap`.
+fn rendered_stream(c: &dyn Fn(usize) -> String) -> String {
+    let text =
+        std::fs::read_to_string(common::testdata("rendered/upgrade-1.14.2.yaml")).expect("fixture");
+    let text = replace_once(
+        &text,
+        "  secretKey: \"UTd2MkxtOVhjNFJ0OFd6MQ==\"\n",
+        &format!("  secretKey: \"{}\"\n", b64(&c(1))),
+    );
+    let text = replace_once(
+        &text,
+        "  CSRF_KEY: \"eHNyZnhzcmZ4c3JmeHNyZnhzcmZ4c3JmeHNyZjEyMzQ=\"\n",
+        &format!("stringData:\n  CSRF_KEY: \"{}\"\n", c(2)),
+    );
+    let text = text.replacen(
+        "        env:\n          - name: CORE_SECRET\n",
+        &format!(
+            "        env:\n          - name: S3_PASSWORD\n            value: \"{}\"\n          - name: CORE_SECRET\n",
+            c(3)
+        ),
+        1,
+    );
+    replace_once(
+        &text,
+        "\"redis://harbor-redis:6379/0?idle_timeout_seconds=30\"",
+        &format!(
+            "\"redis://:{}@harbor-redis:6379/0?idle_timeout_seconds=30\"",
+            c(4)
+        ),
+    )
+}
+
+/// The manifest of the release running now (`helm get manifest`, chart 1.12.4) with another
+/// canary `secretKey` (so that `secret-key-changed` reports it) and a Redis password.
+fn deployed_stream(c: &dyn Fn(usize) -> String) -> String {
+    let text = std::fs::read_to_string(common::testdata("rendered/deployed-1.12.4.yaml"))
+        .expect("fixture");
+    let text = replace_once(
+        &text,
+        "  secretKey: \"UTd2MkxtOVhjNFJ0OFd6MQ==\"\n",
+        &format!("  secretKey: \"{}\"\n", b64(&c(5))),
+    );
+    replace_once(
+        &text,
+        "\"redis://harbor-redis:6379/0?idle_timeout_seconds=30\"",
+        &format!(
+            "\"redis://:{}@harbor-redis:6379/0?idle_timeout_seconds=30\"",
+            c(6)
+        ),
+    )
+}
+
+/// What Helm renders, in every form `--rendered` reads, beside the live release given offline
+/// (`--deployed-manifests`); and that offline release beside a values file.
+fn rendered_inputs(s: &Scratch, values: &str) -> Vec<Input> {
+    let c = |n: usize| canary(200 + n);
+    let stream = rendered_stream(&c);
+    let deployed = s.write("deployed.yaml", deployed_stream(&c));
+    let check_only = vec!["--deployed-manifests".to_string(), deployed.clone()];
+    let stream_canaries: Vec<String> = (1..=6).map(c).collect();
+    let printout = format!(
+        "Release \"harbor\" has been upgraded. Happy Helming!\nNAME: harbor\nLAST DEPLOYED: Wed Dec  2 14:54:35 2026\nNAMESPACE: harbor\nSTATUS: pending-upgrade\nREVISION: 2\nDESCRIPTION: Dry run complete\nTEST SUITE: None\nUSER-SUPPLIED VALUES:\nsecretKey: {}\nharborAdminPassword: {}\n\nCOMPUTED VALUES:\nsecretKey: {}\n\nHOOKS:\nMANIFEST:\n{stream}\nNOTES:\nPlease wait for several minutes for Harbor deployment to complete.\nLog in as admin with the password {}\n",
+        c(7),
+        c(8),
+        c(7),
+        c(9)
+    );
+    let hook = format!(
+        "# Source: harbor/templates/hook-secret.yaml\napiVersion: v1\nkind: Secret\nmetadata:\n  name: harbor-hook\nstringData:\n  password: {}\n",
+        c(10)
+    );
+    let release = serde_json::json!({
+        "name": "harbor",
+        "info": {"status": "pending-upgrade", "notes": format!("Log in with the password {}", c(9))},
+        "chart": {"metadata": {"name": "harbor", "version": "1.14.2"}},
+        "config": {"secretKey": c(7), "harborAdminPassword": c(8)},
+        "manifest": stream,
+        "hooks": [{"name": "harbor-hook", "manifest": hook}],
+        "version": 2,
+        "namespace": "harbor",
+    });
+    let all_canaries: Vec<String> = (1..=10).map(c).collect();
+    vec![
+        Input {
+            name: "rendered helm template",
+            args: vec!["--rendered".into(), s.write("template.yaml", &stream)],
+            check_only: check_only.clone(),
+            canaries: stream_canaries,
+            refused: false,
+        },
+        Input {
+            name: "rendered dry-run printout",
+            args: vec!["--rendered".into(), s.write("dry-run.txt", printout)],
+            check_only: check_only.clone(),
+            canaries: all_canaries.clone(),
+            refused: false,
+        },
+        Input {
+            name: "rendered dry-run -o json",
+            args: vec![
+                "--rendered".into(),
+                s.write(
+                    "dry-run.json",
+                    serde_json::to_string_pretty(&release).unwrap(),
+                ),
+            ],
+            check_only: check_only.clone(),
+            canaries: all_canaries,
+            refused: false,
+        },
+        Input {
+            name: "--deployed-manifests beside values",
+            args: vec![values.to_string()],
+            check_only,
+            canaries: [(1..=9).map(canary).collect::<Vec<_>>(), vec![c(5), c(6)]].concat(),
+            refused: false,
+        },
+    ]
+}
+
+/// Streams that cannot be read, each with a canary on the line the error is about.
+fn malformed_stream_inputs(s: &Scratch) -> Vec<Input> {
+    let c = |n: usize| canary(230 + n);
+    let head = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: harbor-core\n";
+    let cases = [
+        (
+            "broken.yaml",
+            format!("{head}stringData:\n  secretKey: {}: [x\n", c(1)),
+        ),
+        (
+            "tab.yaml",
+            format!("{head}stringData:\n\tsecretKey: {}\n", c(2)),
+        ),
+        (
+            "base64.yaml",
+            format!("{head}data:\n  secretKey: {}!!\n", c(4)),
+        ),
+        (
+            "list.yaml",
+            format!("{head}data: {{}}\n---\n- password={}\n", c(5)),
+        ),
+        (
+            "nokind.yaml",
+            format!("{head}data: {{}}\n---\nmetadata:\n  name: {}\n", c(6)),
+        ),
+        (
+            "printout.txt",
+            format!(
+                "NAME: harbor\nMANIFEST:\n{head}stringData:\n  password: \"{}\n  other: [\nNOTES:\nx\n",
+                c(7)
+            ),
+        ),
+        (
+            "release.json",
+            serde_json::json!({
+                "name": "harbor",
+                "manifest": format!("{head}stringData:\n  password: {}: [x\n", c(8)),
+            })
+            .to_string(),
+        ),
+        (
+            "truncated.json",
+            format!("{{\"name\": \"harbor\", \"config\": {{\"secretKey\": \"{}", c(9)),
+        ),
+    ];
+    let mut all = Vec::new();
+    for (i, (name, text)) in cases.into_iter().enumerate() {
+        let secret = c(i + 1);
+        let file = s.write(&format!("malformed-{name}"), text);
+        all.push(Input {
+            name: "malformed --rendered",
+            args: vec!["--rendered".into(), file.clone()],
+            canaries: vec![secret.clone()],
+            refused: true,
+            ..Default::default()
+        });
+        all.push(Input {
+            name: "malformed --deployed-manifests",
+            args: Vec::new(),
+            check_only: vec!["--deployed-manifests".into(), file],
+            canaries: vec![secret],
+            refused: true,
+        });
+    }
     all
 }
 
@@ -192,6 +405,7 @@ fn document_inputs(s: &Scratch) -> Vec<Input> {
         name: "Flux HelmRelease",
         args: vec![s.write("flux.yaml", flux)],
         canaries: (41..=49).map(canary).collect(),
+        ..Default::default()
     });
 
     let argo_object = format!(
@@ -202,6 +416,7 @@ fn document_inputs(s: &Scratch) -> Vec<Input> {
         name: "Argo valuesObject",
         args: vec![s.write("argo-object.yaml", argo_object)],
         canaries: (51..=59).map(canary).collect(),
+        ..Default::default()
     });
 
     let inner = format!(
@@ -218,6 +433,7 @@ fn document_inputs(s: &Scratch) -> Vec<Input> {
         name: "Argo values double-quoted",
         args: vec![s.write("argo-double.yaml", double)],
         canaries: vec![c(60), c(61), c(62)],
+        ..Default::default()
     });
     let single_inner = format!("secretKey: {}\n\nharborAdminPassword: {}", c(63), c(64));
     let single = format!(
@@ -228,6 +444,7 @@ fn document_inputs(s: &Scratch) -> Vec<Input> {
         name: "Argo values single-quoted",
         args: vec![s.write("argo-single.yaml", single)],
         canaries: vec![c(63), c(64)],
+        ..Default::default()
     });
     let json_app = serde_json::json!({
         "apiVersion": "argoproj.io/v1alpha1",
@@ -241,6 +458,7 @@ fn document_inputs(s: &Scratch) -> Vec<Input> {
             serde_json::to_string_pretty(&json_app).unwrap(),
         )],
         canaries: vec![c(65), c(66)],
+        ..Default::default()
     });
 
     all
@@ -272,17 +490,19 @@ fn secret_manifest_input(s: &Scratch, file: String) -> Input {
             ],
         ]
         .concat(),
+        ..Default::default()
     }
 }
 
-/// Offline commands that read values, each with the output formats it offers.
+/// Offline commands that read values or rendered streams, each with the output formats it
+/// offers.
 #[test]
 fn every_values_command_every_format_every_input_kind() {
     let s = Scratch::new();
     for input in inputs(&s) {
         let mut commands: Vec<Vec<String>> = Vec::new();
-        for format in ["text", "json", "sarif"] {
-            commands.push(strings(&[
+        for format in ["text", "json", "sarif", "junit", "github", "markdown"] {
+            let mut command = strings(&[
                 "preflight",
                 "check",
                 "--to",
@@ -291,7 +511,9 @@ fn every_values_command_every_format_every_input_kind() {
                 format,
                 "--now",
                 "2030-01-01T00:00:00Z",
-            ]));
+            ]);
+            command.extend(input.check_only.iter().cloned());
+            commands.push(command);
         }
         for format in ["text", "json"] {
             commands.push(strings(&["keys", "inspect", "-o", format]));
@@ -305,11 +527,18 @@ fn every_values_command_every_format_every_input_kind() {
         for mut command in commands {
             command.extend(input.args.iter().cloned());
             let r = run_in(&s, &command);
-            assert_clean(
-                &format!("{} on {}", command[..2].join(" "), input.name),
-                &r,
-                &input.canaries,
-            );
+            let what = format!("{} on {}", command[..2].join(" "), input.name);
+            assert_clean(&what, &r, &input.canaries);
+            if command[0] == "preflight" {
+                // Judged, or refused with one error naming the input.
+                if input.refused {
+                    assert_eq!(r.status, 2, "{what}: {}\n{}", r.stdout, r.stderr);
+                    assert!(r.stderr.starts_with("error: "), "{what}: {}", r.stderr);
+                    assert!(r.stderr.contains("malformed-"), "{what}: {}", r.stderr);
+                } else {
+                    assert!(r.status <= 1, "{what}: {}\n{}", r.stdout, r.stderr);
+                }
+            }
         }
         // The editing commands take one values file and show a diff of it.
         if let Some(file) = input.args.first().filter(|a| !a.starts_with('-')) {
@@ -326,6 +555,31 @@ fn every_values_command_every_format_every_input_kind() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn rendered_inputs_are_judged_from_the_stream_they_hold() {
+    // The matrix's rendered inputs reach the rules: the canary `secretKey` of the rendering is
+    // not the live one, so every form reports `secret-key-changed` at the rendered Secret.
+    let s = Scratch::new();
+    for input in inputs(&s)
+        .into_iter()
+        .filter(|i| i.name.starts_with("rendered"))
+    {
+        let mut args = strings(&["preflight", "check", "-o", "json"]);
+        args.extend(input.args.iter().cloned());
+        args.extend(input.check_only.iter().cloned());
+        let r = run_in(&s, &args);
+        assert_eq!(r.status, 1, "{}: {}\n{}", input.name, r.stdout, r.stderr);
+        let json = r.json();
+        let found = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "secret-key-changed")
+            .count();
+        assert_eq!(found, 1, "{}: {}", input.name, r.stdout);
     }
 }
 
