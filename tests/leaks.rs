@@ -8,6 +8,7 @@ mod support;
 use base64::Engine as _;
 use common::{key, Run, Scratch};
 use support::harbor::{install, run_with, secret_values, standard, NS};
+use support::helm::HelmCluster;
 use support::ApiServer;
 
 /// The forms a canary may leak in: itself, and base64 (standard and URL-safe alphabets, with and
@@ -1032,13 +1033,9 @@ fn cluster_commands_and_backups_show_no_secret() {
     );
     assert_eq!(backup.status, 0, "{}\n{}", backup.stdout, backup.stderr);
     assert_clean("keys backup", &backup, &canaries);
-    let bundle = std::fs::read_dir(&out)
-        .expect("backup dir")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .find(|p| p.is_file() || p.is_dir())
-        .expect("a backup");
-    let bundle = bundle.to_string_lossy().into_owned();
+    // The backup is the folder `--out` names.
+    assert!(std::path::Path::new(&out).join("manifest.json").is_file());
+    let bundle = out.clone();
     // Change the live Secrets, so that diff and restore have differences to describe.
     install(
         &server,
@@ -1103,8 +1100,168 @@ fn cluster_commands_and_backups_show_no_secret() {
             run_with(&kubeconfig, s.path(), &["keys", "inspect", "-o", format]),
         ));
     }
+    // The backup is read and judged (not refused).
+    for (what, r) in &runs[..3] {
+        assert!(r.status <= 1, "{what}: {}\n{}", r.stdout, r.stderr);
+    }
+    runs.extend(verify_runs(&server, &kubeconfig, s.path(), &bundle));
     for (what, r) in &runs {
         assert_clean(what, r, &canaries);
     }
     let _ = ApiServer::url;
+}
+
+/// `verify` after the change: the rollout done, the live Secrets against the backup, in every
+/// format.
+fn verify_runs(
+    server: &ApiServer,
+    kubeconfig: &std::path::Path,
+    home: &std::path::Path,
+    bundle: &str,
+) -> Vec<(&'static str, Run)> {
+    support::rollout::settle_all(&mut server.state(), NS);
+    let mut runs = Vec::new();
+    for format in ["text", "json", "sarif", "junit", "github", "markdown"] {
+        let r = run_with(
+            kubeconfig,
+            home,
+            &[
+                "verify",
+                "--release=harbor",
+                "--backup",
+                bundle,
+                "--wait",
+                "5s",
+                "-o",
+                format,
+            ],
+        );
+        assert!(
+            r.status <= 1,
+            "verify -o {format}: {}\n{}",
+            r.stdout,
+            r.stderr
+        );
+        runs.push(("verify", r));
+    }
+    runs
+}
+
+// ---------------------------------------------------------------------------------------------
+// `verify` and `upgrade`, where they print.
+
+/// The chart of `version` unpacked into `dir/harbor`, to be edited by the test.
+fn unpacked_chart(version: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    let tgz = support::helm::chart(version).expect("chart checked at start");
+    let file = std::fs::File::open(tgz).expect("chart archive");
+    tar::Archive::new(flate2::read::GzDecoder::new(file))
+        .unpack(dir)
+        .expect("unpack chart");
+    dir.join("harbor")
+}
+
+/// `upgrade` of release `harbor` (chart 1.12.4 installed) to `chart` with `values`.
+fn upgrade_to(cluster: &HelmCluster, chart: &std::path::Path, values: &[&str]) -> Run {
+    let bin = format!("--helm={}", cluster.helm.bin.display());
+    let chart = chart.to_string_lossy().into_owned();
+    let bundle = cluster.path().join("bundle");
+    let out = format!("--backup-out={}", bundle.display());
+    let mut args = vec![
+        "upgrade",
+        bin.as_str(),
+        out.as_str(),
+        "--verify-wait=20s",
+        "--skip-clock",
+        "harbor",
+        chart.as_str(),
+        "-n",
+        NS,
+    ];
+    for v in values {
+        args.extend_from_slice(&["-f", v]);
+    }
+    cluster.tool(&args)
+}
+
+/// Helm's own messages, relayed by `upgrade` (the dry run's error, the `helm: …` lines of the
+/// real upgrade), quote values: a schema error prints the value that does not match (Helm 4),
+/// and a chart's NOTES may print any value. None of them may reach the output.
+fn helm_output_relayed(test: &str, major: u32) {
+    let Some(cluster) = HelmCluster::start(test, major, &["1.12.4", "1.14.2"]) else {
+        return;
+    };
+    let base = cluster.write(
+        "values.yaml",
+        serde_json::to_string_pretty(&support::harbor::deployed_values()).unwrap(),
+    );
+    cluster.deploy("install", "harbor", "1.12.4", &[&base]);
+    let c = |n: usize| canary(300 + n);
+
+    // The dry run fails on the chart's schema: Helm 4 quotes the value, Helm 3 does not.
+    let schema_dir = cluster.path().join("schema");
+    let schema_chart = unpacked_chart("1.14.2", &schema_dir);
+    std::fs::write(
+        schema_chart.join("values.schema.json"),
+        r#"{"type": "object", "properties": {"secretKey": {"type": "string", "pattern": "^[0-9a-f]{16}$"}}}"#,
+    )
+    .unwrap();
+    let bad = cluster.write(
+        "bad.yaml",
+        format!("secretKey: {}\nharborAdminPassword: {}\n", c(1), c(2)),
+    );
+    let r = upgrade_to(&cluster, &schema_chart, &[&base, &bad]);
+    assert_eq!(r.status, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("step 1 (helm upgrade --dry-run=server) failed")
+            && r.stderr.contains("match pattern"),
+        "{}",
+        r.stderr
+    );
+    assert_clean("upgrade: the dry run's schema error", &r, &[c(1), c(2)]);
+    assert_eq!(cluster.records("harbor"), vec![(1, "deployed".into())]);
+
+    // The real upgrade goes through; the chart's NOTES print the admin password and the
+    // Redis URL with its password, and `upgrade` relays them as `helm: …` lines.
+    let notes_dir = cluster.path().join("notes");
+    let notes_chart = unpacked_chart("1.14.2", &notes_dir);
+    let notes = notes_chart.join("templates/NOTES.txt");
+    let mut notes_text = std::fs::read_to_string(&notes).unwrap();
+    notes_text.push_str("Log in as admin with {{ .Values.harborAdminPassword }}\nRedis: redis://:{{ .Values.redis.external.password }}@redis:6379\nDatabase password {{ .Values.database.internal.password | quote }}\n");
+    std::fs::write(&notes, notes_text).unwrap();
+    let mut v = support::harbor::deployed_values();
+    v["harborAdminPassword"] = serde_json::json!(c(3));
+    v["redis"]["external"]["password"] = serde_json::json!(c(4));
+    let secrets = cluster.write("secrets.yaml", serde_json::to_string_pretty(&v).unwrap());
+    let mut canaries = vec![c(3), c(4)];
+    canaries.extend(
+        support::harbor::secret_values()
+            .iter()
+            .map(|v| String::from_utf8_lossy(v).into_owned()),
+    );
+    let r = upgrade_to(&cluster, &notes_chart, &[&secrets]);
+    assert!(
+        r.stderr.contains("helm: Log in as admin with"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert_clean("upgrade: Helm's NOTES", &r, &canaries);
+    assert_eq!(cluster.records("harbor").len(), 2, "{}", r.stderr);
+}
+
+#[test]
+fn helm4_output_relayed_by_upgrade_never_carries_a_value_secret() {
+    helm_output_relayed(
+        "helm4_output_relayed_by_upgrade_never_carries_a_value_secret",
+        4,
+    );
+}
+
+#[test]
+fn helm3_output_relayed_by_upgrade_never_carries_a_value_secret() {
+    helm_output_relayed(
+        "helm3_output_relayed_by_upgrade_never_carries_a_value_secret",
+        3,
+    );
 }
