@@ -835,3 +835,161 @@ fn helm3_upgrade_refused_by_the_api_server_prints_the_backup_and_the_way_back() 
         3,
     );
 }
+
+/// `upgrade --recipient` end to end: the bundle is age-encrypted, private, and `verify` reads it
+/// back with the identity (and sees a change against it).
+fn encrypted_end_to_end(test: &str, major: u32) {
+    use age::secrecy::ExposeSecret as _;
+    let Some((cluster, file)) = installed(test, major) else {
+        return;
+    };
+    let identity = age::x25519::Identity::generate();
+    let key_file = cluster.write(
+        "key.txt",
+        format!(
+            "# created: test\n{}\n",
+            identity.to_string().expose_secret()
+        ),
+    );
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let recipient = identity.to_public().to_string();
+    let bundle = cluster.path().join("bundle.tar.age");
+    let out = format!("--backup-out={}", bundle.display());
+    let r = upgrade(
+        &cluster,
+        &[
+            &out,
+            "--recipient",
+            &recipient,
+            "--identity",
+            &key_file,
+            "--verify-wait=30s",
+        ],
+        &["-f", &file],
+    );
+    assert_eq!(r.status, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("verdict: healthy"), "{}", r.stdout);
+    // `verify` compared the live Secrets with the encrypted backup (no note that it could not).
+    assert!(
+        !r.stderr.contains("no `--identity` was given"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!(
+            "harbor-upgrade keys restore {} -n harbor --policy update --identity {key_file}",
+            bundle.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        cluster.records("harbor"),
+        vec![(1, "superseded".into()), (2, "deployed".into())]
+    );
+
+    // One private file, age-encrypted: no credential in clear.
+    let meta = std::fs::metadata(&bundle).expect("bundle");
+    assert!(meta.is_file());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let bytes = std::fs::read(&bundle).expect("bundle");
+    assert!(
+        bytes.starts_with(b"age-encryption.org/v1\n"),
+        "not an age file"
+    );
+    for secret in support::harbor::secret_values() {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_slice()),
+            "a credential in clear in the bundle"
+        );
+    }
+
+    // `verify --backup B --identity I` reads it: healthy, then a change against it.
+    let bundle_arg = bundle.to_str().expect("utf-8");
+    let args = [
+        "verify",
+        "--release=harbor",
+        "--backup",
+        bundle_arg,
+        "--identity",
+        key_file.as_str(),
+        "--wait=10s",
+        "-o",
+        "json",
+    ];
+    let r = cluster.tool(&args);
+    assert_eq!(r.status, 0, "{}\n{}", r.stdout, r.stderr);
+
+    // Without `--identity`, step 5 says that it could not compare, and how to.
+    let unread = cluster.path().join("unread.tar.age");
+    let unread_out = format!("--backup-out={}", unread.display());
+    let r = upgrade(
+        &cluster,
+        &[&unread_out, "--recipient", &recipient, "--verify-wait=30s"],
+        &["-f", &file],
+    );
+    assert_eq!(r.status, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "no `--identity` was given: `verify` does not compare the live Secrets with it; run `harbor-upgrade keys diff {} --identity FILE` to compare them",
+            unread.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("--policy update --identity YOUR_AGE_IDENTITY"),
+        "{}",
+        r.stderr
+    );
+
+    {
+        let mut st = cluster.server.state();
+        let core = st
+            .secrets
+            .get_mut(&(NS.to_string(), "harbor-core".to_string()))
+            .expect("core Secret");
+        core.data
+            .as_mut()
+            .expect("data")
+            .insert("secretKey".into(), ByteString(b"Aft3rBackupS3cre".to_vec()));
+    }
+    let r = cluster.tool(&args);
+    assert_eq!(r.status, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.findings("backup-credential-changed").len(),
+        1,
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("Aft3rBackupS3cre") && !r.stderr.contains("Aft3rBackupS3cre"));
+    assert_no_secret(&r);
+    // Another identity cannot read it: not judged.
+    let other = age::x25519::Identity::generate();
+    let other_file = cluster.write(
+        "other.txt",
+        format!("{}\n", other.to_string().expose_secret()),
+    );
+    let mut wrong = args;
+    wrong[5] = other_file.as_str();
+    let r = cluster.tool(&wrong);
+    assert_eq!(r.status, 2, "{}\n{}", r.stdout, r.stderr);
+    assert_no_secret(&r);
+}
+
+#[test]
+fn helm4_upgrade_with_a_recipient_writes_an_encrypted_private_bundle_verify_reads() {
+    encrypted_end_to_end(
+        "helm4_upgrade_with_a_recipient_writes_an_encrypted_private_bundle_verify_reads",
+        4,
+    );
+}
+
+#[test]
+fn helm3_upgrade_with_a_recipient_writes_an_encrypted_private_bundle_verify_reads() {
+    encrypted_end_to_end(
+        "helm3_upgrade_with_a_recipient_writes_an_encrypted_private_bundle_verify_reads",
+        3,
+    );
+}

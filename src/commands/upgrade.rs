@@ -742,7 +742,7 @@ fn verify_after(
         line.extend(["--backup".into(), bundle.display().to_string()]);
     } else {
         crate::note!(
-            "note: the backup is encrypted to `--recipient` and no `--identity` was given: `verify` does not compare the live Secrets with it; run `harbor-upgrade keys diff {} --identity FILE` to",
+            "note: the backup is encrypted to `--recipient` and no `--identity` was given: `verify` does not compare the live Secrets with it; run `harbor-upgrade keys diff {} --identity FILE` to compare them",
             bundle.display()
         );
     }
