@@ -836,6 +836,50 @@ fn helm3_upgrade_refused_by_the_api_server_prints_the_backup_and_the_way_back() 
     );
 }
 
+/// `upgrade --recipient` without `--identity`: step 5 says that it could not compare, and how to.
+fn upgrade_without_identity(cluster: &HelmCluster, file: &str, recipient: &str) {
+    let unread = cluster.path().join("unread.tar.age");
+    let unread_out = format!("--backup-out={}", unread.display());
+    let r = upgrade(
+        cluster,
+        &[&unread_out, "--recipient", recipient, "--verify-wait=30s"],
+        &["-f", file],
+    );
+    assert_eq!(r.status, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "no `--identity` was given: `verify` does not compare the live Secrets with it; run `harbor-upgrade keys diff {} --identity FILE` to compare them",
+            unread.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("--policy update --identity YOUR_AGE_IDENTITY"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// One private file, age-encrypted: no credential in clear.
+fn assert_encrypted_private(bundle: &Path) {
+    let meta = std::fs::metadata(bundle).expect("bundle");
+    assert!(meta.is_file());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let bytes = std::fs::read(bundle).expect("bundle");
+    assert!(
+        bytes.starts_with(b"age-encryption.org/v1\n"),
+        "not an age file"
+    );
+    for secret in support::harbor::secret_values() {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_slice()),
+            "a credential in clear in the bundle"
+        );
+    }
+}
+
 /// `upgrade --recipient` end to end: the bundle is age-encrypted, private, and `verify` reads it
 /// back with the identity (and sees a change against it).
 fn encrypted_end_to_end(test: &str, major: u32) {
@@ -888,21 +932,7 @@ fn encrypted_end_to_end(test: &str, major: u32) {
         vec![(1, "superseded".into()), (2, "deployed".into())]
     );
 
-    // One private file, age-encrypted: no credential in clear.
-    let meta = std::fs::metadata(&bundle).expect("bundle");
-    assert!(meta.is_file());
-    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
-    let bytes = std::fs::read(&bundle).expect("bundle");
-    assert!(
-        bytes.starts_with(b"age-encryption.org/v1\n"),
-        "not an age file"
-    );
-    for secret in support::harbor::secret_values() {
-        assert!(
-            !bytes.windows(secret.len()).any(|w| w == secret.as_slice()),
-            "a credential in clear in the bundle"
-        );
-    }
+    assert_encrypted_private(&bundle);
 
     // `verify --backup B --identity I` reads it: healthy, then a change against it.
     let bundle_arg = bundle.to_str().expect("utf-8");
@@ -920,29 +950,7 @@ fn encrypted_end_to_end(test: &str, major: u32) {
     let r = cluster.tool(&args);
     assert_eq!(r.status, 0, "{}\n{}", r.stdout, r.stderr);
 
-    // Without `--identity`, step 5 says that it could not compare, and how to.
-    let unread = cluster.path().join("unread.tar.age");
-    let unread_out = format!("--backup-out={}", unread.display());
-    let r = upgrade(
-        &cluster,
-        &[&unread_out, "--recipient", &recipient, "--verify-wait=30s"],
-        &["-f", &file],
-    );
-    assert_eq!(r.status, 0, "{}\n{}", r.stdout, r.stderr);
-    assert!(
-        r.stderr.contains(&format!(
-            "no `--identity` was given: `verify` does not compare the live Secrets with it; run `harbor-upgrade keys diff {} --identity FILE` to compare them",
-            unread.display()
-        )),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr
-            .contains("--policy update --identity YOUR_AGE_IDENTITY"),
-        "{}",
-        r.stderr
-    );
+    upgrade_without_identity(&cluster, &file, &recipient);
 
     {
         let mut st = cluster.server.state();
