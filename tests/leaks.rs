@@ -266,7 +266,15 @@ fn rendered_inputs(s: &Scratch, values: &str) -> Vec<Input> {
     let stream = rendered_stream(&c);
     let deployed = s.write("deployed.yaml", deployed_stream(&c));
     let check_only = vec!["--deployed-manifests".to_string(), deployed.clone()];
-    let stream_canaries: Vec<String> = (1..=6).map(c).collect();
+    // The fixture's own credentials and token key are secrets too.
+    let fixture: Vec<String> = support::harbor::secret_values()
+        .iter()
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .chain(std::iter::once(
+            key("rsa2048.key").lines().nth(3).unwrap().to_string(),
+        ))
+        .collect();
+    let stream_canaries: Vec<String> = [(1..=6).map(c).collect(), fixture.clone()].concat();
     let printout = format!(
         "Release \"harbor\" has been upgraded. Happy Helming!\nNAME: harbor\nLAST DEPLOYED: Wed Dec  2 14:54:35 2026\nNAMESPACE: harbor\nSTATUS: pending-upgrade\nREVISION: 2\nDESCRIPTION: Dry run complete\nTEST SUITE: None\nUSER-SUPPLIED VALUES:\nsecretKey: {}\nharborAdminPassword: {}\n\nCOMPUTED VALUES:\nsecretKey: {}\n\nHOOKS:\nMANIFEST:\n{stream}\nNOTES:\nPlease wait for several minutes for Harbor deployment to complete.\nLog in as admin with the password {}\n",
         c(7),
@@ -288,7 +296,7 @@ fn rendered_inputs(s: &Scratch, values: &str) -> Vec<Input> {
         "version": 2,
         "namespace": "harbor",
     });
-    let all_canaries: Vec<String> = (1..=10).map(c).collect();
+    let all_canaries: Vec<String> = [(1..=10).map(c).collect(), fixture].concat();
     vec![
         Input {
             name: "rendered helm template",

@@ -763,66 +763,6 @@ fn keys_inspect_lists_the_rendered_secrets_by_fingerprint() {
         .any(|s| s["name"] == "harbor-database"));
 }
 
-/// Canaries in every place of a stream a secret hides: `data`, `stringData`, the dry-run
-/// printout's values and notes, the JSON release's values; every output format.
-#[test]
-fn no_canary_from_a_rendered_stream_reaches_any_output() {
-    let s = Scratch::new();
-    let canaries: Vec<String> = (1..=6).map(|n| format!("Rndr{n:02}xQ7v2Lm9")).collect();
-    let manifest = format!(
-        "---\n# Source: harbor/templates/core/core-secret.yaml\napiVersion: v1\nkind: Secret\nmetadata:\n  name: harbor-core\ndata:\n  secretKey: \"{}\"\n  tls.key: \"{}\"\nstringData:\n  CSRF_KEY: \"{}\"\n",
-        b64(canaries[0].as_bytes()),
-        b64(key("rsa1024.key").as_bytes()),
-        canaries[1],
-    );
-    let printout = format!(
-        "NAME: harbor\nCOMPUTED VALUES:\nsecretKey: {}\nHOOKS:\nMANIFEST:\n{manifest}NOTES:\nadmin password: {}\n",
-        canaries[2], canaries[3]
-    );
-    let release = json!({
-        "name": "harbor",
-        "config": {"secretKey": canaries[4], "harborAdminPassword": canaries[5]},
-        "manifest": manifest,
-    });
-    let pem_line = key("rsa1024.key").lines().nth(3).unwrap().to_string();
-    for (name, text) in [
-        ("plain.yaml", manifest.clone()),
-        ("printout.txt", printout),
-        ("release.json", release.to_string()),
-    ] {
-        let file = s.write(name, text);
-        let mut runs = Vec::new();
-        for format in ["text", "json", "sarif", "junit", "github", "markdown"] {
-            runs.push(run(&[
-                "preflight",
-                "check",
-                "--rendered",
-                &file,
-                "-o",
-                format,
-                "--now",
-                NOW,
-            ]));
-        }
-        for format in ["text", "json"] {
-            runs.push(run(&["keys", "inspect", "--rendered", &file, "-o", format]));
-        }
-        for r in runs {
-            r.assert_judged();
-            for canary in canaries.iter().chain(std::iter::once(&pem_line)) {
-                for form in [canary.clone(), b64(canary.as_bytes())] {
-                    assert!(
-                        !r.stdout.contains(&form) && !r.stderr.contains(&form),
-                        "{name}: `{form}` shown:\n{}\n{}",
-                        r.stdout,
-                        r.stderr
-                    );
-                }
-            }
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Real Helm.
 
