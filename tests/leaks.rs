@@ -8,6 +8,7 @@ mod support;
 use base64::Engine as _;
 use common::{key, Run, Scratch};
 use support::harbor::{install, run_with, secret_values, standard, NS};
+use support::helm::HelmCluster;
 use support::ApiServer;
 
 /// The forms a canary may leak in: itself, and base64 (standard and URL-safe alphabets, with and
@@ -114,10 +115,15 @@ fn canary(n: usize) -> String {
 }
 
 /// One input kind: the arguments that give it, the files it needs, its canaries.
+#[derive(Default)]
 struct Input {
     name: &'static str,
     args: Vec<String>,
+    /// Arguments only `preflight check` takes (`--deployed-manifests`).
+    check_only: Vec<String>,
     canaries: Vec<String>,
+    /// What `preflight check` must end with: judged (0 or 1) or refused (2).
+    refused: bool,
 }
 
 /// Values text holding canaries in every place a secret hides: catalogue fields, a block
@@ -147,6 +153,7 @@ fn inputs(s: &Scratch) -> Vec<Input> {
         name: "file",
         args: vec![file.clone()],
         canaries: upto(9),
+        ..Default::default()
     });
 
     // `--set`/`--set-string` replacing what the file sets: neither value may show.
@@ -160,6 +167,7 @@ fn inputs(s: &Scratch) -> Vec<Input> {
             format!("core.secret={}", c(22)),
         ],
         canaries: [upto(9), vec![c(20), c(21), c(22)]].concat(),
+        ..Default::default()
     });
 
     let set_file = s.write("token.key", key("rsa2048.key"));
@@ -173,10 +181,224 @@ fn inputs(s: &Scratch) -> Vec<Input> {
             format!("registry.credentials.password={}", s.write("pw.txt", c(30))),
         ],
         canaries: vec![pem_line, c(30)],
+        ..Default::default()
     });
 
     all.extend(document_inputs(s));
-    all.push(secret_manifest_input(s, file));
+    all.push(secret_manifest_input(s, file.clone()));
+    all.extend(rendered_inputs(s, &file));
+    all.extend(malformed_stream_inputs(s));
+    all
+}
+
+/// `text` with `from` replaced exactly once.
+fn replace_once(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "`{from}` once in the fixture"
+    );
+    text.replacen(from, to, 1)
+}
+
+fn b64(v: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(v)
+}
+
+/// The real `helm template` stream of chart 1.14.2 with canaries in the core Secret's `data`
+/// and `stringData`, in an env `value:` literal of the core pods and in the Redis URL of the
+/// core `ConfigMap`.
+fn rendered_stream(c: &dyn Fn(usize) -> String) -> String {
+    let text =
+        std::fs::read_to_string(common::testdata("rendered/upgrade-1.14.2.yaml")).expect("fixture");
+    let text = replace_once(
+        &text,
+        "  secretKey: \"UTd2MkxtOVhjNFJ0OFd6MQ==\"\n",
+        &format!("  secretKey: \"{}\"\n", b64(&c(1))),
+    );
+    let text = replace_once(
+        &text,
+        "  CSRF_KEY: \"eHNyZnhzcmZ4c3JmeHNyZnhzcmZ4c3JmeHNyZjEyMzQ=\"\n",
+        &format!("stringData:\n  CSRF_KEY: \"{}\"\n", c(2)),
+    );
+    let text = text.replacen(
+        "        env:\n          - name: CORE_SECRET\n",
+        &format!(
+            "        env:\n          - name: S3_PASSWORD\n            value: \"{}\"\n          - name: CORE_SECRET\n",
+            c(3)
+        ),
+        1,
+    );
+    replace_once(
+        &text,
+        "\"redis://harbor-redis:6379/0?idle_timeout_seconds=30\"",
+        &format!(
+            "\"redis://:{}@harbor-redis:6379/0?idle_timeout_seconds=30\"",
+            c(4)
+        ),
+    )
+}
+
+/// The manifest of the release running now (`helm get manifest`, chart 1.12.4) with another
+/// canary `secretKey` (so that `secret-key-changed` reports it) and a Redis password.
+fn deployed_stream(c: &dyn Fn(usize) -> String) -> String {
+    let text = std::fs::read_to_string(common::testdata("rendered/deployed-1.12.4.yaml"))
+        .expect("fixture");
+    let text = replace_once(
+        &text,
+        "  secretKey: \"UTd2MkxtOVhjNFJ0OFd6MQ==\"\n",
+        &format!("  secretKey: \"{}\"\n", b64(&c(5))),
+    );
+    replace_once(
+        &text,
+        "\"redis://harbor-redis:6379/0?idle_timeout_seconds=30\"",
+        &format!(
+            "\"redis://:{}@harbor-redis:6379/0?idle_timeout_seconds=30\"",
+            c(6)
+        ),
+    )
+}
+
+/// What Helm renders, in every form `--rendered` reads, beside the live release given offline
+/// (`--deployed-manifests`); and that offline release beside a values file.
+fn rendered_inputs(s: &Scratch, values: &str) -> Vec<Input> {
+    let c = |n: usize| canary(200 + n);
+    let stream = rendered_stream(&c);
+    let deployed = s.write("deployed.yaml", deployed_stream(&c));
+    let check_only = vec!["--deployed-manifests".to_string(), deployed.clone()];
+    // The fixture's own credentials and token key are secrets too.
+    let fixture: Vec<String> = support::harbor::secret_values()
+        .iter()
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .chain(std::iter::once(
+            key("rsa2048.key").lines().nth(3).unwrap().to_string(),
+        ))
+        .collect();
+    let stream_canaries: Vec<String> = [(1..=6).map(c).collect(), fixture.clone()].concat();
+    let printout = format!(
+        "Release \"harbor\" has been upgraded. Happy Helming!\nNAME: harbor\nLAST DEPLOYED: Wed Dec  2 14:54:35 2026\nNAMESPACE: harbor\nSTATUS: pending-upgrade\nREVISION: 2\nDESCRIPTION: Dry run complete\nTEST SUITE: None\nUSER-SUPPLIED VALUES:\nsecretKey: {}\nharborAdminPassword: {}\n\nCOMPUTED VALUES:\nsecretKey: {}\n\nHOOKS:\nMANIFEST:\n{stream}\nNOTES:\nPlease wait for several minutes for Harbor deployment to complete.\nLog in as admin with the password {}\n",
+        c(7),
+        c(8),
+        c(7),
+        c(9)
+    );
+    let hook = format!(
+        "# Source: harbor/templates/hook-secret.yaml\napiVersion: v1\nkind: Secret\nmetadata:\n  name: harbor-hook\nstringData:\n  password: {}\n",
+        c(10)
+    );
+    let release = serde_json::json!({
+        "name": "harbor",
+        "info": {"status": "pending-upgrade", "notes": format!("Log in with the password {}", c(9))},
+        "chart": {"metadata": {"name": "harbor", "version": "1.14.2"}},
+        "config": {"secretKey": c(7), "harborAdminPassword": c(8)},
+        "manifest": stream,
+        "hooks": [{"name": "harbor-hook", "manifest": hook}],
+        "version": 2,
+        "namespace": "harbor",
+    });
+    let all_canaries: Vec<String> = [(1..=10).map(c).collect(), fixture].concat();
+    vec![
+        Input {
+            name: "rendered helm template",
+            args: vec!["--rendered".into(), s.write("template.yaml", &stream)],
+            check_only: check_only.clone(),
+            canaries: stream_canaries,
+            refused: false,
+        },
+        Input {
+            name: "rendered dry-run printout",
+            args: vec!["--rendered".into(), s.write("dry-run.txt", printout)],
+            check_only: check_only.clone(),
+            canaries: all_canaries.clone(),
+            refused: false,
+        },
+        Input {
+            name: "rendered dry-run -o json",
+            args: vec![
+                "--rendered".into(),
+                s.write(
+                    "dry-run.json",
+                    serde_json::to_string_pretty(&release).unwrap(),
+                ),
+            ],
+            check_only: check_only.clone(),
+            canaries: all_canaries,
+            refused: false,
+        },
+        Input {
+            name: "--deployed-manifests beside values",
+            args: vec![values.to_string()],
+            check_only,
+            canaries: [(1..=9).map(canary).collect::<Vec<_>>(), vec![c(5), c(6)]].concat(),
+            refused: false,
+        },
+    ]
+}
+
+/// Streams that cannot be read, each with a canary on the line the error is about.
+fn malformed_stream_inputs(s: &Scratch) -> Vec<Input> {
+    let c = |n: usize| canary(230 + n);
+    let head = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: harbor-core\n";
+    let cases = [
+        (
+            "broken.yaml",
+            format!("{head}stringData:\n  secretKey: {}: [x\n", c(1)),
+        ),
+        (
+            "tab.yaml",
+            format!("{head}stringData:\n\tsecretKey: {}\n", c(2)),
+        ),
+        (
+            "base64.yaml",
+            format!("{head}data:\n  secretKey: {}!!\n", c(4)),
+        ),
+        (
+            "list.yaml",
+            format!("{head}data: {{}}\n---\n- password={}\n", c(5)),
+        ),
+        (
+            "nokind.yaml",
+            format!("{head}data: {{}}\n---\nmetadata:\n  name: {}\n", c(6)),
+        ),
+        (
+            "printout.txt",
+            format!(
+                "NAME: harbor\nMANIFEST:\n{head}stringData:\n  password: \"{}\n  other: [\nNOTES:\nx\n",
+                c(7)
+            ),
+        ),
+        (
+            "release.json",
+            serde_json::json!({
+                "name": "harbor",
+                "manifest": format!("{head}stringData:\n  password: {}: [x\n", c(8)),
+            })
+            .to_string(),
+        ),
+        (
+            "truncated.json",
+            format!("{{\"name\": \"harbor\", \"config\": {{\"secretKey\": \"{}", c(9)),
+        ),
+    ];
+    let mut all = Vec::new();
+    for (i, (name, text)) in cases.into_iter().enumerate() {
+        let secret = c(i + 1);
+        let file = s.write(&format!("malformed-{name}"), text);
+        all.push(Input {
+            name: "malformed --rendered",
+            args: vec!["--rendered".into(), file.clone()],
+            canaries: vec![secret.clone()],
+            refused: true,
+            ..Default::default()
+        });
+        all.push(Input {
+            name: "malformed --deployed-manifests",
+            args: Vec::new(),
+            check_only: vec!["--deployed-manifests".into(), file],
+            canaries: vec![secret],
+            refused: true,
+        });
+    }
     all
 }
 
@@ -192,6 +414,7 @@ fn document_inputs(s: &Scratch) -> Vec<Input> {
         name: "Flux HelmRelease",
         args: vec![s.write("flux.yaml", flux)],
         canaries: (41..=49).map(canary).collect(),
+        ..Default::default()
     });
 
     let argo_object = format!(
@@ -202,6 +425,7 @@ fn document_inputs(s: &Scratch) -> Vec<Input> {
         name: "Argo valuesObject",
         args: vec![s.write("argo-object.yaml", argo_object)],
         canaries: (51..=59).map(canary).collect(),
+        ..Default::default()
     });
 
     let inner = format!(
@@ -218,6 +442,7 @@ fn document_inputs(s: &Scratch) -> Vec<Input> {
         name: "Argo values double-quoted",
         args: vec![s.write("argo-double.yaml", double)],
         canaries: vec![c(60), c(61), c(62)],
+        ..Default::default()
     });
     let single_inner = format!("secretKey: {}\n\nharborAdminPassword: {}", c(63), c(64));
     let single = format!(
@@ -228,6 +453,7 @@ fn document_inputs(s: &Scratch) -> Vec<Input> {
         name: "Argo values single-quoted",
         args: vec![s.write("argo-single.yaml", single)],
         canaries: vec![c(63), c(64)],
+        ..Default::default()
     });
     let json_app = serde_json::json!({
         "apiVersion": "argoproj.io/v1alpha1",
@@ -241,6 +467,7 @@ fn document_inputs(s: &Scratch) -> Vec<Input> {
             serde_json::to_string_pretty(&json_app).unwrap(),
         )],
         canaries: vec![c(65), c(66)],
+        ..Default::default()
     });
 
     all
@@ -272,17 +499,19 @@ fn secret_manifest_input(s: &Scratch, file: String) -> Input {
             ],
         ]
         .concat(),
+        ..Default::default()
     }
 }
 
-/// Offline commands that read values, each with the output formats it offers.
+/// Offline commands that read values or rendered streams, each with the output formats it
+/// offers.
 #[test]
 fn every_values_command_every_format_every_input_kind() {
     let s = Scratch::new();
     for input in inputs(&s) {
         let mut commands: Vec<Vec<String>> = Vec::new();
-        for format in ["text", "json", "sarif"] {
-            commands.push(strings(&[
+        for format in ["text", "json", "sarif", "junit", "github", "markdown"] {
+            let mut command = strings(&[
                 "preflight",
                 "check",
                 "--to",
@@ -291,7 +520,9 @@ fn every_values_command_every_format_every_input_kind() {
                 format,
                 "--now",
                 "2030-01-01T00:00:00Z",
-            ]));
+            ]);
+            command.extend(input.check_only.iter().cloned());
+            commands.push(command);
         }
         for format in ["text", "json"] {
             commands.push(strings(&["keys", "inspect", "-o", format]));
@@ -305,11 +536,18 @@ fn every_values_command_every_format_every_input_kind() {
         for mut command in commands {
             command.extend(input.args.iter().cloned());
             let r = run_in(&s, &command);
-            assert_clean(
-                &format!("{} on {}", command[..2].join(" "), input.name),
-                &r,
-                &input.canaries,
-            );
+            let what = format!("{} on {}", command[..2].join(" "), input.name);
+            assert_clean(&what, &r, &input.canaries);
+            if command[0] == "preflight" {
+                // Judged, or refused with one error naming the input.
+                if input.refused {
+                    assert_eq!(r.status, 2, "{what}: {}\n{}", r.stdout, r.stderr);
+                    assert!(r.stderr.starts_with("error: "), "{what}: {}", r.stderr);
+                    assert!(r.stderr.contains("malformed-"), "{what}: {}", r.stderr);
+                } else {
+                    assert!(r.status <= 1, "{what}: {}\n{}", r.stdout, r.stderr);
+                }
+            }
         }
         // The editing commands take one values file and show a diff of it.
         if let Some(file) = input.args.first().filter(|a| !a.starts_with('-')) {
@@ -326,6 +564,31 @@ fn every_values_command_every_format_every_input_kind() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn rendered_inputs_are_judged_from_the_stream_they_hold() {
+    // The matrix's rendered inputs reach the rules: the canary `secretKey` of the rendering is
+    // not the live one, so every form reports `secret-key-changed` at the rendered Secret.
+    let s = Scratch::new();
+    for input in inputs(&s)
+        .into_iter()
+        .filter(|i| i.name.starts_with("rendered"))
+    {
+        let mut args = strings(&["preflight", "check", "-o", "json"]);
+        args.extend(input.args.iter().cloned());
+        args.extend(input.check_only.iter().cloned());
+        let r = run_in(&s, &args);
+        assert_eq!(r.status, 1, "{}: {}\n{}", input.name, r.stdout, r.stderr);
+        let json = r.json();
+        let found = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "secret-key-changed")
+            .count();
+        assert_eq!(found, 1, "{}: {}", input.name, r.stdout);
     }
 }
 
@@ -778,13 +1041,9 @@ fn cluster_commands_and_backups_show_no_secret() {
     );
     assert_eq!(backup.status, 0, "{}\n{}", backup.stdout, backup.stderr);
     assert_clean("keys backup", &backup, &canaries);
-    let bundle = std::fs::read_dir(&out)
-        .expect("backup dir")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .find(|p| p.is_file() || p.is_dir())
-        .expect("a backup");
-    let bundle = bundle.to_string_lossy().into_owned();
+    // The backup is the folder `--out` names.
+    assert!(std::path::Path::new(&out).join("manifest.json").is_file());
+    let bundle = out.clone();
     // Change the live Secrets, so that diff and restore have differences to describe.
     install(
         &server,
@@ -849,8 +1108,168 @@ fn cluster_commands_and_backups_show_no_secret() {
             run_with(&kubeconfig, s.path(), &["keys", "inspect", "-o", format]),
         ));
     }
+    // The backup is read and judged (not refused).
+    for (what, r) in &runs[..3] {
+        assert!(r.status <= 1, "{what}: {}\n{}", r.stdout, r.stderr);
+    }
+    runs.extend(verify_runs(&server, &kubeconfig, s.path(), &bundle));
     for (what, r) in &runs {
         assert_clean(what, r, &canaries);
     }
     let _ = ApiServer::url;
+}
+
+/// `verify` after the change: the rollout done, the live Secrets against the backup, in every
+/// format.
+fn verify_runs(
+    server: &ApiServer,
+    kubeconfig: &std::path::Path,
+    home: &std::path::Path,
+    bundle: &str,
+) -> Vec<(&'static str, Run)> {
+    support::rollout::settle_all(&mut server.state(), NS);
+    let mut runs = Vec::new();
+    for format in ["text", "json", "sarif", "junit", "github", "markdown"] {
+        let r = run_with(
+            kubeconfig,
+            home,
+            &[
+                "verify",
+                "--release=harbor",
+                "--backup",
+                bundle,
+                "--wait",
+                "5s",
+                "-o",
+                format,
+            ],
+        );
+        assert!(
+            r.status <= 1,
+            "verify -o {format}: {}\n{}",
+            r.stdout,
+            r.stderr
+        );
+        runs.push(("verify", r));
+    }
+    runs
+}
+
+// ---------------------------------------------------------------------------------------------
+// `verify` and `upgrade`, where they print.
+
+/// The chart of `version` unpacked into `dir/harbor`, to be edited by the test.
+fn unpacked_chart(version: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    let tgz = support::helm::chart(version).expect("chart checked at start");
+    let file = std::fs::File::open(tgz).expect("chart archive");
+    tar::Archive::new(flate2::read::GzDecoder::new(file))
+        .unpack(dir)
+        .expect("unpack chart");
+    dir.join("harbor")
+}
+
+/// `upgrade` of release `harbor` (chart 1.12.4 installed) to `chart` with `values`.
+fn upgrade_to(cluster: &HelmCluster, chart: &std::path::Path, values: &[&str]) -> Run {
+    let bin = format!("--helm={}", cluster.helm.bin.display());
+    let chart = chart.to_string_lossy().into_owned();
+    let bundle = cluster.path().join("bundle");
+    let out = format!("--backup-out={}", bundle.display());
+    let mut args = vec![
+        "upgrade",
+        bin.as_str(),
+        out.as_str(),
+        "--verify-wait=20s",
+        "--skip-clock",
+        "harbor",
+        chart.as_str(),
+        "-n",
+        NS,
+    ];
+    for v in values {
+        args.extend_from_slice(&["-f", v]);
+    }
+    cluster.tool(&args)
+}
+
+/// Helm's own messages, relayed by `upgrade` (the dry run's error, the `helm: …` lines of the
+/// real upgrade), quote values: a schema error prints the value that does not match (Helm 4),
+/// and a chart's NOTES may print any value. None of them may reach the output.
+fn helm_output_relayed(test: &str, major: u32) {
+    let Some(cluster) = HelmCluster::start(test, major, &["1.12.4", "1.14.2"]) else {
+        return;
+    };
+    let base = cluster.write(
+        "values.yaml",
+        serde_json::to_string_pretty(&support::harbor::deployed_values()).unwrap(),
+    );
+    cluster.deploy("install", "harbor", "1.12.4", &[&base]);
+    let c = |n: usize| canary(300 + n);
+
+    // The dry run fails on the chart's schema: Helm 4 quotes the value, Helm 3 does not.
+    let schema_dir = cluster.path().join("schema");
+    let schema_chart = unpacked_chart("1.14.2", &schema_dir);
+    std::fs::write(
+        schema_chart.join("values.schema.json"),
+        r#"{"type": "object", "properties": {"secretKey": {"type": "string", "pattern": "^[0-9a-f]{16}$"}}}"#,
+    )
+    .unwrap();
+    let bad = cluster.write(
+        "bad.yaml",
+        format!("secretKey: {}\nharborAdminPassword: {}\n", c(1), c(2)),
+    );
+    let r = upgrade_to(&cluster, &schema_chart, &[&base, &bad]);
+    assert_eq!(r.status, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("step 1 (helm upgrade --dry-run=server) failed")
+            && r.stderr.contains("match pattern"),
+        "{}",
+        r.stderr
+    );
+    assert_clean("upgrade: the dry run's schema error", &r, &[c(1), c(2)]);
+    assert_eq!(cluster.records("harbor"), vec![(1, "deployed".into())]);
+
+    // The real upgrade goes through; the chart's NOTES print the admin password and the
+    // Redis URL with its password, and `upgrade` relays them as `helm: …` lines.
+    let notes_dir = cluster.path().join("notes");
+    let notes_chart = unpacked_chart("1.14.2", &notes_dir);
+    let notes = notes_chart.join("templates/NOTES.txt");
+    let mut notes_text = std::fs::read_to_string(&notes).unwrap();
+    notes_text.push_str("Log in as admin with {{ .Values.harborAdminPassword }}\nRedis: redis://:{{ .Values.redis.external.password }}@redis:6379\nDatabase password {{ .Values.database.internal.password | quote }}\n");
+    std::fs::write(&notes, notes_text).unwrap();
+    let mut v = support::harbor::deployed_values();
+    v["harborAdminPassword"] = serde_json::json!(c(3));
+    v["redis"]["external"]["password"] = serde_json::json!(c(4));
+    let secrets = cluster.write("secrets.yaml", serde_json::to_string_pretty(&v).unwrap());
+    let mut canaries = vec![c(3), c(4)];
+    canaries.extend(
+        support::harbor::secret_values()
+            .iter()
+            .map(|v| String::from_utf8_lossy(v).into_owned()),
+    );
+    let r = upgrade_to(&cluster, &notes_chart, &[&secrets]);
+    assert!(
+        r.stderr.contains("helm: Log in as admin with"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert_clean("upgrade: Helm's NOTES", &r, &canaries);
+    assert_eq!(cluster.records("harbor").len(), 2, "{}", r.stderr);
+}
+
+#[test]
+fn helm4_output_relayed_by_upgrade_never_carries_a_value_secret() {
+    helm_output_relayed(
+        "helm4_output_relayed_by_upgrade_never_carries_a_value_secret",
+        4,
+    );
+}
+
+#[test]
+fn helm3_output_relayed_by_upgrade_never_carries_a_value_secret() {
+    helm_output_relayed(
+        "helm3_output_relayed_by_upgrade_never_carries_a_value_secret",
+        3,
+    );
 }

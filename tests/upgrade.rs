@@ -16,7 +16,7 @@ use base64::Engine as _;
 use common::{key, Run, Scratch};
 use k8s_openapi::ByteString;
 use serde_json::{json, Value};
-use support::harbor::{assert_no_secret, deployed_values, run_with, standard, NS};
+use support::harbor::{assert_no_secret, deployed_values, run_with, run_with_env, standard, NS};
 use support::helm::{chart, HelmCluster};
 use support::{rollout, ApiServer};
 
@@ -706,6 +706,298 @@ fn helm4_upgrade_stops_on_a_preflight_error_and_force_goes_on_to_a_broken_verify
 fn helm3_upgrade_stops_on_a_preflight_error_and_force_goes_on_to_a_broken_verify() {
     preflight_error(
         "helm3_upgrade_stops_on_a_preflight_error_and_force_goes_on_to_a_broken_verify",
+        3,
+    );
+}
+
+/// The real upgrade refused by the API server where the dry run was not (Helm's
+/// `--dry-run=server` renders with `lookup` but writes nothing): a role that may read and
+/// create but not change the core Deployment, as a namespace admin with a narrowed role has.
+fn refused_upgrade(test: &str, major: u32) {
+    let Some((cluster, file)) = installed(test, major) else {
+        return;
+    };
+    for verb in ["patch", "update"] {
+        cluster
+            .server
+            .forbid(verb, "deployments", Some("harbor-core"));
+    }
+    let bundle = cluster.path().join("bundle");
+    let out = format!("--backup-out={}", bundle.display());
+    // The tool's temporary files go to a folder of the test, to see that none is left.
+    let tmp = cluster.path().join("tmp");
+    std::fs::create_dir(&tmp).expect("tmp");
+    let bin = format!("--helm={}", cluster.helm.bin.display());
+    let to = chart(TO).expect("chart checked at start");
+    let to = to.to_string_lossy().into_owned();
+    let r = run_with_env(
+        &cluster.kubeconfig(),
+        cluster.path(),
+        &[("TMPDIR", tmp.to_str().expect("utf-8"))],
+        &[
+            "upgrade",
+            &bin,
+            &out,
+            "--verify-wait=20s",
+            "harbor",
+            &to,
+            "-n",
+            NS,
+            "-f",
+            &file,
+        ],
+    );
+    assert_no_secret(&r);
+    // As docs/upgrade.md says: exit 2, the backup and the commands to go back printed.
+    assert_eq!(r.status, 2, "{}\n{}", r.stdout, r.stderr);
+    let steps: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("step "))
+        .collect();
+    assert_eq!(steps.len(), 4, "{}", r.stderr);
+    assert!(
+        steps[3].starts_with("step 4/6: helm upgrade harbor"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .lines()
+            .any(|l| l.starts_with("helm: Error: UPGRADE FAILED:")
+                && l.contains("\"harbor-core\" is forbidden")),
+        "Helm's error relayed: {}",
+        r.stderr
+    );
+    let tail: Vec<&str> = r
+        .stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("broken: "))
+        .collect();
+    assert_eq!(
+        tail.first(),
+        Some(&"broken: helm upgrade failed"),
+        "{}",
+        r.stderr
+    );
+    for line in [
+        format!(
+            "backup: {} (taken before the upgrade; keep it)",
+            bundle.display()
+        ),
+        "  helm rollback harbor 1 -n harbor".to_string(),
+        format!(
+            "  harbor-upgrade keys restore {} -n harbor --policy update",
+            bundle.display()
+        ),
+        "error: step 4 (helm upgrade) failed".to_string(),
+    ] {
+        assert!(tail.contains(&line.as_str()), "`{line}` in:\n{}", r.stderr);
+    }
+    assert!(!r.stderr.contains("step 5/6"), "{}", r.stderr);
+    assert!(!r.stdout.contains("verdict:"), "{}", r.stdout);
+    // Nothing half-written: the backup is whole and private, no temporary file is left, Helm
+    // recorded the failed revision and the running one is still revision 1.
+    assert_private_backup(&bundle);
+    assert_eq!(
+        std::fs::read_dir(&tmp).expect("tmp").count(),
+        0,
+        "temporary files left"
+    );
+    let records = cluster.records("harbor");
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(records[1], (2, "failed".to_string()), "{records:?}");
+    let core =
+        cluster.server.state().deployments[&(NS.to_string(), "harbor-core".to_string())].clone();
+    let image = core
+        .spec
+        .and_then(|s| s.template.spec)
+        .map(|s| s.containers[0].image.clone());
+    assert_eq!(
+        image,
+        Some(Some("goharbor/harbor-core:v2.8.4".to_string())),
+        "the core Deployment is the one of revision 1"
+    );
+}
+
+#[test]
+fn helm4_upgrade_refused_by_the_api_server_prints_the_backup_and_the_way_back() {
+    refused_upgrade(
+        "helm4_upgrade_refused_by_the_api_server_prints_the_backup_and_the_way_back",
+        4,
+    );
+}
+
+#[test]
+fn helm3_upgrade_refused_by_the_api_server_prints_the_backup_and_the_way_back() {
+    refused_upgrade(
+        "helm3_upgrade_refused_by_the_api_server_prints_the_backup_and_the_way_back",
+        3,
+    );
+}
+
+/// `upgrade --recipient` without `--identity`: step 5 says that it could not compare, and how to.
+fn upgrade_without_identity(cluster: &HelmCluster, file: &str, recipient: &str) {
+    let unread = cluster.path().join("unread.tar.age");
+    let unread_out = format!("--backup-out={}", unread.display());
+    let r = upgrade(
+        cluster,
+        &[&unread_out, "--recipient", recipient, "--verify-wait=30s"],
+        &["-f", file],
+    );
+    assert_eq!(r.status, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "no `--identity` was given: `verify` does not compare the live Secrets with it; run `harbor-upgrade keys diff {} --identity FILE` to compare them",
+            unread.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("--policy update --identity YOUR_AGE_IDENTITY"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// One private file, age-encrypted: no credential in clear.
+fn assert_encrypted_private(bundle: &Path) {
+    let meta = std::fs::metadata(bundle).expect("bundle");
+    assert!(meta.is_file());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let bytes = std::fs::read(bundle).expect("bundle");
+    assert!(
+        bytes.starts_with(b"age-encryption.org/v1\n"),
+        "not an age file"
+    );
+    for secret in support::harbor::secret_values() {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_slice()),
+            "a credential in clear in the bundle"
+        );
+    }
+}
+
+/// `upgrade --recipient` end to end: the bundle is age-encrypted, private, and `verify` reads it
+/// back with the identity (and sees a change against it).
+fn encrypted_end_to_end(test: &str, major: u32) {
+    use age::secrecy::ExposeSecret as _;
+    let Some((cluster, file)) = installed(test, major) else {
+        return;
+    };
+    let identity = age::x25519::Identity::generate();
+    let key_file = cluster.write(
+        "key.txt",
+        format!(
+            "# created: test\n{}\n",
+            identity.to_string().expose_secret()
+        ),
+    );
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let recipient = identity.to_public().to_string();
+    let bundle = cluster.path().join("bundle.tar.age");
+    let out = format!("--backup-out={}", bundle.display());
+    let r = upgrade(
+        &cluster,
+        &[
+            &out,
+            "--recipient",
+            &recipient,
+            "--identity",
+            &key_file,
+            "--verify-wait=30s",
+        ],
+        &["-f", &file],
+    );
+    assert_eq!(r.status, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("verdict: healthy"), "{}", r.stdout);
+    // `verify` compared the live Secrets with the encrypted backup (no note that it could not).
+    assert!(
+        !r.stderr.contains("no `--identity` was given"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!(
+            "harbor-upgrade keys restore {} -n harbor --policy update --identity {key_file}",
+            bundle.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        cluster.records("harbor"),
+        vec![(1, "superseded".into()), (2, "deployed".into())]
+    );
+
+    assert_encrypted_private(&bundle);
+
+    // `verify --backup B --identity I` reads it: healthy, then a change against it.
+    let bundle_arg = bundle.to_str().expect("utf-8");
+    let args = [
+        "verify",
+        "--release=harbor",
+        "--backup",
+        bundle_arg,
+        "--identity",
+        key_file.as_str(),
+        "--wait=10s",
+        "-o",
+        "json",
+    ];
+    let r = cluster.tool(&args);
+    assert_eq!(r.status, 0, "{}\n{}", r.stdout, r.stderr);
+
+    upgrade_without_identity(&cluster, &file, &recipient);
+
+    {
+        let mut st = cluster.server.state();
+        let core = st
+            .secrets
+            .get_mut(&(NS.to_string(), "harbor-core".to_string()))
+            .expect("core Secret");
+        core.data
+            .as_mut()
+            .expect("data")
+            .insert("secretKey".into(), ByteString(b"Aft3rBackupS3cre".to_vec()));
+    }
+    let r = cluster.tool(&args);
+    assert_eq!(r.status, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.findings("backup-credential-changed").len(),
+        1,
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("Aft3rBackupS3cre") && !r.stderr.contains("Aft3rBackupS3cre"));
+    assert_no_secret(&r);
+    // Another identity cannot read it: not judged.
+    let other = age::x25519::Identity::generate();
+    let other_file = cluster.write(
+        "other.txt",
+        format!("{}\n", other.to_string().expose_secret()),
+    );
+    let mut wrong = args;
+    wrong[5] = other_file.as_str();
+    let r = cluster.tool(&wrong);
+    assert_eq!(r.status, 2, "{}\n{}", r.stdout, r.stderr);
+    assert_no_secret(&r);
+}
+
+#[test]
+fn helm4_upgrade_with_a_recipient_writes_an_encrypted_private_bundle_verify_reads() {
+    encrypted_end_to_end(
+        "helm4_upgrade_with_a_recipient_writes_an_encrypted_private_bundle_verify_reads",
+        4,
+    );
+}
+
+#[test]
+fn helm3_upgrade_with_a_recipient_writes_an_encrypted_private_bundle_verify_reads() {
+    encrypted_end_to_end(
+        "helm3_upgrade_with_a_recipient_writes_an_encrypted_private_bundle_verify_reads",
         3,
     );
 }

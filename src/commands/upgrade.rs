@@ -7,7 +7,7 @@
 //!    core pods' keys); errors stop the run unless `--force`;
 //! 3. `keys backup` (encrypted with `--recipient` / `--passphrase-file`), its path printed;
 //! 4. `helm upgrade RELEASE CHART FLAGS`, Helm's output streamed through the error gate
-//!    (control characters escaped, lines that look like secrets masked);
+//!    (control characters escaped, the values' secrets and lines that look like secrets masked);
 //! 5. `verify` with that backup and the time step 4 began;
 //! 6. a summary: healthy, or what broke, and the commands that go back.
 //!
@@ -153,6 +153,66 @@ fn read_helm_flags(flags: &[String]) -> anyhow::Result<HelmFlags> {
     Ok(out)
 }
 
+/// The secret values of the values flags Helm gets (`-f`, `--set*`), as text: Helm quotes
+/// values in its own messages (a schema error prints the value that does not match) and a
+/// chart's NOTES may print any value, so every line of Helm's shown has them masked.
+#[derive(Debug, Default, Clone)]
+struct ValueSecrets(Vec<String>);
+
+impl ValueSecrets {
+    /// Shorter texts are not masked: they would garble Helm's own words.
+    const SHORTEST: usize = 4;
+
+    /// The secrets of the values flags, by the same rules as every output (catalogue, key
+    /// name, value shape). Values that cannot be read give none here: Helm refuses them too,
+    /// and the checks say why. Standard input is left to the checks.
+    fn of(read: &HelmFlags) -> ValueSecrets {
+        let mut options = crate::values::LoadOptions::default();
+        for (flag, value) in &read.values {
+            match flag.as_str() {
+                "--values" if value != "-" => options.files.push(value.clone()),
+                "--set" => options.set.push(value.clone()),
+                "--set-string" => options.set_string.push(value.clone()),
+                "--set-file" => options.set_file.push(value.clone()),
+                _ => {}
+            }
+        }
+        let mut sources = crate::values::Sources::new();
+        let Ok(values) = crate::values::load(&options, &mut sources, &mut std::io::empty()) else {
+            return ValueSecrets::default();
+        };
+        super::inputs::redact_values(&values.root, "", &mut sources);
+        let mut all = Vec::new();
+        for (id, file) in sources.iter() {
+            for range in sources.redactions(id) {
+                let Some(text) = file.text.get(range) else {
+                    continue;
+                };
+                let text = text.trim_matches(|c| c == '"' || c == '\'');
+                all.push(text.to_string());
+                // A block scalar (a PEM key) is printed line by line.
+                all.extend(text.lines().map(|l| l.trim().to_string()));
+            }
+        }
+        all.retain(|t| t.len() >= Self::SHORTEST);
+        // Longest first, so that a secret holding another is masked whole.
+        all.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        all.dedup();
+        ValueSecrets(all)
+    }
+
+    /// `line` with every secret of the values replaced by `<redacted>`.
+    fn mask(&self, line: &str) -> String {
+        let mut out = line.to_string();
+        for secret in &self.0 {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), crate::redact::REDACTED);
+            }
+        }
+        out
+    }
+}
+
 /// Everything the steps share.
 struct Plan {
     release: String,
@@ -165,6 +225,8 @@ struct Plan {
     cluster: ClusterArgs,
     /// `--kubeconfig` of the tool, added to Helm's flags when Helm's lack one.
     extra_helm: Vec<String>,
+    /// Masked in every line of Helm's the tool shows.
+    secrets: ValueSecrets,
 }
 
 impl Plan {
@@ -214,10 +276,12 @@ impl Plan {
                 .or_else(|| args.helm_env.context.clone()),
             request_timeout: None,
         };
+        let secrets = ValueSecrets::of(&read);
         Ok(Plan {
             release: args.release.clone(),
             chart,
             flags,
+            secrets,
             read,
             helm,
             cluster,
@@ -482,7 +546,7 @@ fn dry_run(plan: &Plan) -> anyhow::Result<String> {
     if !status.success() {
         anyhow::bail!(
             "step 1 (helm upgrade --dry-run=server) failed ({status}); nothing was changed:\n{}",
-            last_lines(&errors, 20)
+            plan.secrets.mask(&last_lines(&errors, 20))
         );
     }
     String::from_utf8(out).context("the dry run's output is not UTF-8")
@@ -607,8 +671,9 @@ fn upgrade(plan: &Plan) -> anyhow::Result<()> {
         .with_context(|| helm_missing(plan))?;
     let stdout = child.stdout.take().context("helm's standard output")?;
     let stderr = child.stderr.take().context("helm's standard error")?;
-    let errors = std::thread::spawn(move || stream(stderr));
-    stream(stdout);
+    let secrets = plan.secrets.clone();
+    let errors = std::thread::spawn(move || stream(stderr, &secrets));
+    stream(stdout, &plan.secrets);
     let _ = errors.join();
     let status = child.wait().context("cannot wait for helm")?;
     if !status.success() {
@@ -618,12 +683,12 @@ fn upgrade(plan: &Plan) -> anyhow::Result<()> {
 }
 
 /// Copies lines to stderr as `helm: …`, each cut at [`LINE_LIMIT`] (the rest of a longer line
-/// is skipped, never stored).
-fn stream(from: impl std::io::Read) {
+/// is skipped, never stored), the values' secrets masked.
+fn stream(from: impl std::io::Read, secrets: &ValueSecrets) {
     let mut reader = crate::input::LineReader::new(BufReader::new(from), LINE_LIMIT);
     let mut line = Vec::new();
     while let Ok(Some(_)) = reader.next_line(&mut line) {
-        crate::note!("helm: {}", String::from_utf8_lossy(&line));
+        crate::note!("helm: {}", secrets.mask(&String::from_utf8_lossy(&line)));
     }
 }
 
@@ -660,7 +725,7 @@ fn verify_after(
         line.extend(["--backup".into(), bundle.display().to_string()]);
     } else {
         crate::note!(
-            "note: the backup is encrypted to `--recipient` and no `--identity` was given: `verify` does not compare the live Secrets with it; run `harbor-upgrade keys diff {} --identity FILE` to",
+            "note: the backup is encrypted to `--recipient` and no `--identity` was given: `verify` does not compare the live Secrets with it; run `harbor-upgrade keys diff {} --identity FILE` to compare them",
             bundle.display()
         );
     }
@@ -713,6 +778,46 @@ fn print_go_back(plan: &Plan, args: &UpgradeArgs, before: &Before, bundle: &Path
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_values_secrets_are_masked_in_helms_lines() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("values.yaml");
+        std::fs::write(
+            &file,
+            "harborAdminPassword: \"Adm1nCanary99\"\nexternalURL: https://harbor.example.com\ncore:\n  replicas: 1\n",
+        )
+        .expect("write");
+        let read = HelmFlags {
+            values: vec![
+                ("--values".into(), file.display().to_string()),
+                (
+                    "--set".into(),
+                    "database.internal.password=Db9Canary77".into(),
+                ),
+            ],
+            ..HelmFlags::default()
+        };
+        let secrets = ValueSecrets::of(&read);
+        assert_eq!(
+            secrets.mask("Log in as admin with Adm1nCanary99, database \"Db9Canary77\""),
+            "Log in as admin with <redacted>, database \"<redacted>\""
+        );
+        // What is not secret stays.
+        assert_eq!(
+            secrets.mask("visit https://harbor.example.com (1 replica)"),
+            "visit https://harbor.example.com (1 replica)"
+        );
+        // Values that cannot be read mask nothing more (Helm refuses them itself).
+        let none = ValueSecrets::of(&HelmFlags {
+            values: vec![(
+                "--values".into(),
+                dir.path().join("missing.yaml").display().to_string(),
+            )],
+            ..HelmFlags::default()
+        });
+        assert_eq!(none.mask("Adm1nCanary99"), "Adm1nCanary99");
+    }
 
     fn flags(text: &str) -> Vec<String> {
         text.split_whitespace().map(str::to_string).collect()
