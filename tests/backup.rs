@@ -74,7 +74,7 @@ fn plaintext_backup_restores_into_an_emptied_namespace() {
         r.stderr
     );
     assert!(
-        r.stdout.contains("pinned secretKey: 16 bytes"),
+        r.stdout.contains("pinned secretKey (16 bytes, sha256:"),
         "{}",
         r.stdout
     );

@@ -105,7 +105,7 @@ fn summary(out: &Path, encrypted: bool, items: &[Item], credentials: &[Credentia
     {
         let _ = writeln!(
             text,
-            "  pinned {}: {} bytes, sha256:{}",
+            "  pinned {} ({} bytes, sha256:{})",
             c.key,
             c.bytes,
             &c.sha256[..12]
@@ -393,5 +393,27 @@ fn insert_path(node: &mut Json, path: &str, value: &str) {
             let child = map.entry(head.to_string()).or_insert_with(|| json!({}));
             insert_path(child, rest, value);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `upgrade` prints the listing on stderr through the error gate: the sizes must survive it.
+    #[test]
+    fn pinned_lengths_survive_the_error_gate() {
+        let credentials = [Credential {
+            object: "values-credentials".into(),
+            key: "database.internal.password".into(),
+            sha256: "ab".repeat(32),
+            bytes: 16,
+        }];
+        let text = summary(Path::new("bundle"), true, &[], &credentials);
+        let shown = crate::redact::clean_message(&text);
+        assert!(
+            shown.contains("pinned database.internal.password (16 bytes, sha256:abababababab)"),
+            "{shown}"
+        );
     }
 }
