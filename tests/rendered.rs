@@ -786,40 +786,6 @@ fn merge(target: &mut Value, changes: &Value) {
     }
 }
 
-/// Runs the tool against the test API server with `stdin` on standard input, the environment
-/// cleared as `support::harbor::run_with` does.
-fn tool_stdin(cluster: &HelmCluster, args: &[&str], stdin: &str) -> Run {
-    let mut cmd = common::bin();
-    cmd.env("HOME", cluster.path())
-        .env_remove("HELM_DRIVER")
-        .env_remove("KUBECONFIG")
-        .env_remove("KUBERNETES_SERVICE_HOST")
-        .env_remove("KUBERNETES_SERVICE_PORT");
-    for proxy in [
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-        "NO_PROXY",
-        "no_proxy",
-    ] {
-        cmd.env_remove(proxy);
-    }
-    cmd.arg(args[0])
-        .arg(args[1])
-        .arg("--kubeconfig")
-        .arg(cluster.kubeconfig());
-    cmd.args(&args[2..]).write_stdin(stdin);
-    let out = cmd.output().expect("run binary");
-    Run {
-        status: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 /// `preflight check --rendered FILE -n harbor -o json` against the test API server.
 fn check_cluster(cluster: &HelmCluster, rendered: &str, extra: &[&str]) -> Run {
     let mut args = vec![
@@ -848,8 +814,7 @@ fn template_piped(cluster: &HelmCluster, to: &str, installed: &str, major: u32) 
     let out = cluster
         .helm(&["template", "harbor", to, "--values", installed])
         .ok("helm template");
-    let r = tool_stdin(
-        cluster,
+    let r = cluster.tool_stdin(
         &[
             "preflight",
             "check",

@@ -390,40 +390,6 @@ fn verify_with_the_claim_list_refused_is_rbac_forbidden_and_not_judged() {
 // ---------------------------------------------------------------------------------------------
 // Real Helm.
 
-/// Runs the tool against the test API server with `stdin` on standard input and nothing from
-/// the environment that could send it elsewhere.
-fn tool_stdin(cluster: &HelmCluster, args: &[&str], stdin: &str) -> Run {
-    let mut cmd = common::bin();
-    cmd.env("HOME", cluster.path())
-        .env_remove("HELM_DRIVER")
-        .env_remove("KUBECONFIG")
-        .env_remove("KUBERNETES_SERVICE_HOST")
-        .env_remove("KUBERNETES_SERVICE_PORT");
-    for proxy in [
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-        "NO_PROXY",
-        "no_proxy",
-    ] {
-        cmd.env_remove(proxy);
-    }
-    cmd.arg(args[0])
-        .arg(args[1])
-        .arg("--kubeconfig")
-        .arg(cluster.kubeconfig());
-    cmd.args(&args[2..]).write_stdin(stdin);
-    let out = cmd.output().expect("run binary");
-    Run {
-        status: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 fn helm_claims(major: u32, test: &str) {
     let Some(cluster) = HelmCluster::start(test, major, &["1.12.4", "1.14.2"]) else {
         return;
@@ -469,8 +435,7 @@ fn helm_claims(major: u32, test: &str) {
             "--dry-run=server",
         ])
         .ok("helm upgrade --dry-run=server");
-    let r = tool_stdin(
-        &cluster,
+    let r = cluster.tool_stdin(
         &[
             "preflight",
             "check",

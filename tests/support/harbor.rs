@@ -174,6 +174,17 @@ pub fn run_with_env(
     env: &[(&str, &str)],
     args: &[&str],
 ) -> Run {
+    run_with_stdin(server_kubeconfig, home, env, args, None)
+}
+
+/// [`run_with_env`], with `stdin` on standard input when given.
+pub fn run_with_stdin(
+    server_kubeconfig: &std::path::Path,
+    home: &std::path::Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Run {
     let mut cmd = common::bin();
     cmd.env("HOME", home)
         .env_remove("HELM_DRIVER")
@@ -196,6 +207,9 @@ pub fn run_with_env(
     cmd.arg(args[0]).arg(args[1]);
     cmd.arg("--kubeconfig").arg(server_kubeconfig);
     cmd.args(&args[2..]);
+    if let Some(stdin) = stdin {
+        cmd.write_stdin(stdin);
+    }
     let out = cmd.output().expect("run binary");
     Run {
         status: out.status.code().unwrap_or(-1),

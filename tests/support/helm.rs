@@ -310,6 +310,11 @@ impl HelmCluster {
         super::harbor::run_with(&self.kubeconfig(), self.path(), args)
     }
 
+    /// [`Self::tool`] with `stdin` on standard input.
+    pub fn tool_stdin(&self, args: &[&str], stdin: &str) -> crate::common::Run {
+        super::harbor::run_with_stdin(&self.kubeconfig(), self.path(), &[], args, Some(stdin))
+    }
+
     /// Panics when the server was asked anything it could not answer, or dropped a field it
     /// does not know (a real server would have warned).
     pub fn assert_all_served(&self) {
