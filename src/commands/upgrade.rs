@@ -45,8 +45,9 @@ struct HelmFlags {
     /// `-f`, `--set`, `--set-string`, `--set-file` as `preflight check` takes them, in order.
     values: Vec<(String, String)>,
     reuse_values: bool,
-    /// Flags whose values the checks do not read (`--set-json`, `--set-literal`).
-    unjudged: Vec<String>,
+    /// Flags whose values the checks do not read (`--set-json`, `--set-literal`), with their
+    /// values (`key=…`): their secrets are still masked in Helm's lines.
+    unjudged: Vec<(String, String)>,
 }
 
 /// Flags of `helm upgrade` that take a value (so that the value is not read as a flag).
@@ -142,8 +143,8 @@ fn read_helm_flags(flags: &[String]) -> anyhow::Result<HelmFlags> {
             (flag @ ("--set" | "--set-string" | "--set-file"), Some(v)) => {
                 out.values.push((flag.to_string(), v));
             }
-            (flag @ ("--set-json" | "--set-literal"), Some(_)) => {
-                out.unjudged.push(flag.to_string());
+            (flag @ ("--set-json" | "--set-literal"), Some(v)) => {
+                out.unjudged.push((flag.to_string(), v));
             }
             ("--reuse-values" | "--reset-then-reuse-values", None) => out.reuse_values = true,
             _ => {}
@@ -157,7 +158,12 @@ fn read_helm_flags(flags: &[String]) -> anyhow::Result<HelmFlags> {
 /// values in its own messages (a schema error prints the value that does not match) and a
 /// chart's NOTES may print any value, so every line of Helm's shown has them masked.
 #[derive(Debug, Default, Clone)]
-struct ValueSecrets(Vec<String>);
+struct ValueSecrets {
+    /// The secret texts, longest first.
+    texts: Vec<String>,
+    /// One automaton over all of them: a line costs one pass, however many secrets there are.
+    matcher: Option<aho_corasick::AhoCorasick>,
+}
 
 impl ValueSecrets {
     /// Shorter texts are not masked: they would garble Helm's own words.
@@ -177,12 +183,15 @@ impl ValueSecrets {
                 _ => {}
             }
         }
+        let mut all = Vec::new();
+        for (flag, value) in &read.unjudged {
+            unjudged_secrets(flag, value, &mut all);
+        }
         let mut sources = crate::values::Sources::new();
         let Ok(values) = crate::values::load(&options, &mut sources, &mut std::io::empty()) else {
-            return ValueSecrets::default();
+            return ValueSecrets::new(all);
         };
         super::inputs::redact_values(&values.root, "", &mut sources);
-        let mut all = Vec::new();
         for (id, file) in sources.iter() {
             for range in sources.redactions(id) {
                 let Some(text) = file.text.get(range) else {
@@ -194,23 +203,80 @@ impl ValueSecrets {
                 all.extend(text.lines().map(|l| l.trim().to_string()));
             }
         }
+        ValueSecrets::new(all)
+    }
+
+    fn new(mut all: Vec<String>) -> ValueSecrets {
         all.retain(|t| t.len() >= Self::SHORTEST);
         // Longest first, so that a secret holding another is masked whole.
         all.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         all.dedup();
-        ValueSecrets(all)
+        let matcher = (!all.is_empty())
+            .then(|| {
+                aho_corasick::AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                    .build(&all)
+                    .ok()
+            })
+            .flatten();
+        ValueSecrets {
+            texts: all,
+            matcher,
+        }
     }
 
     /// `line` with every secret of the values replaced by `<redacted>`.
     fn mask(&self, line: &str) -> String {
-        let mut out = line.to_string();
-        for secret in &self.0 {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), crate::redact::REDACTED);
+        match &self.matcher {
+            Some(m) => m.replace_all(line, &vec![crate::redact::REDACTED; self.texts.len()]),
+            None => line.to_string(),
+        }
+    }
+}
+
+/// The secrets of a `--set-literal key=value` (the value, when the key is a secret by the
+/// catalogue or its name, or the value has a secret's shape) or a `--set-json key=JSON` (its
+/// string leaves, judged the same way by their paths).
+fn unjudged_secrets(flag: &str, value: &str, out: &mut Vec<String>) {
+    let Some((key, text)) = value.split_once('=') else {
+        return;
+    };
+    if flag == "--set-literal" {
+        if secret_at(key, text) {
+            out.push(text.to_string());
+        }
+        return;
+    }
+    // One `key=JSON` per flag is read; a comma-joined list (`a={…},b=…`) is not split here, and
+    // the line rule of the error gate still masks what has a secret's shape.
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(text) {
+        json_secrets(key, &json, out);
+    }
+}
+
+fn json_secrets(path: &str, json: &serde_json::Value, out: &mut Vec<String>) {
+    match json {
+        serde_json::Value::String(s) if secret_at(path, s) => out.push(s.clone()),
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                json_secrets(&format!("{path}.{k}"), v, out);
             }
         }
-        out
+        serde_json::Value::Array(items) => {
+            for v in items {
+                json_secrets(path, v, out);
+            }
+        }
+        _ => {}
     }
+}
+
+/// Whether the text at values `path` is a secret, by the rules every output uses.
+fn secret_at(path: &str, text: &str) -> bool {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    crate::redact::values::catalogued(path).unwrap_or_else(|| {
+        crate::redact::values::secret_key_name(last) || crate::redact::is_secret_key(last)
+    }) || crate::redact::values::shape_is_secret(text)
 }
 
 /// Everything the steps share.
@@ -602,7 +668,7 @@ fn preflight(
     {
         line.extend(["--to".into(), version.clone()]);
     }
-    for flag in &plan.read.unjudged {
+    for (flag, _) in &plan.read.unjudged {
         crate::note!("note: the values of `{flag}` reach Helm but are not judged by the checks");
     }
     match parse_command(line)? {
@@ -819,6 +885,44 @@ mod tests {
         assert_eq!(none.mask("Adm1nCanary99"), "Adm1nCanary99");
     }
 
+    #[test]
+    fn set_literal_and_set_json_secrets_are_masked_in_helms_lines() {
+        let read = HelmFlags {
+            unjudged: vec![
+                (
+                    "--set-literal".into(),
+                    "harborAdminPassword=Lit,Canary=1".into(),
+                ),
+                (
+                    "--set-literal".into(),
+                    "externalURL=https://harbor.example.com".into(),
+                ),
+                (
+                    "--set-json".into(),
+                    r#"database={"internal":{"password":"JsonCanary42"},"type":"internal"}"#.into(),
+                ),
+            ],
+            ..HelmFlags::default()
+        };
+        let secrets = ValueSecrets::of(&read);
+        assert_eq!(
+            secrets
+                .mask("admin Lit,Canary=1 db JsonCanary42 at https://harbor.example.com, internal"),
+            "admin <redacted> db <redacted> at https://harbor.example.com, internal"
+        );
+    }
+
+    #[test]
+    fn many_value_secrets_mask_a_line_in_one_pass() {
+        let texts: Vec<String> = (0..20_000).map(|i| format!("Canary{i:06}")).collect();
+        let secrets = ValueSecrets::new(texts);
+        let line = "x Canary019999 y Canary000001 z".repeat(100);
+        assert_eq!(
+            secrets.mask(&line),
+            "x <redacted> y <redacted> z".repeat(100)
+        );
+    }
+
     fn flags(text: &str) -> Vec<String> {
         text.split_whitespace().map(str::to_string).collect()
     }
@@ -841,7 +945,10 @@ mod tests {
                 ("--set".to_string(), "core.replicas=2".to_string()),
             ]
         );
-        assert_eq!(read.unjudged, vec!["--set-json".to_string()]);
+        assert_eq!(
+            read.unjudged,
+            vec![("--set-json".to_string(), "x={}".to_string())]
+        );
         let short = read_helm_flags(&flags("-nharbor -fv.yaml")).unwrap();
         assert_eq!(short.namespace.as_deref(), Some("harbor"));
         assert_eq!(short.values, vec![("--values".into(), "v.yaml".into())]);
