@@ -241,6 +241,33 @@ fn verify_judges_the_log_lines_since_the_upgrade_began() {
 }
 
 #[test]
+fn verify_reports_the_warning_events_since_the_upgrade_began() {
+    use support::events::{event, Recorder};
+    let (server, scratch) = rolled_out();
+    {
+        let mut st = server.state();
+        let seen = (time::OffsetDateTime::now_utc() - time::Duration::minutes(2))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        st.put_event(event(
+            NS,
+            "Pod",
+            "harbor-registry-7c9f6d5b8-x2x7k",
+            "Warning",
+            "FailedAttachVolume",
+            "Multi-Attach error for volume \"pvc-3f1c\" Volume is already used by pod(s) harbor-registry-5d4b8c7f9-q8w2n",
+            Recorder::Legacy("attachdetach-controller"),
+            4,
+            &seen,
+        ));
+    }
+    let r = verify(&server, scratch.path(), &["--since", "30m", "-o", "json"]);
+    assert_eq!(r.status, 1, "{}\n{}", r.stdout, r.stderr);
+    let found = r.findings("event-volume-multi-attach");
+    assert_eq!(found.len(), 1, "{}", r.stdout);
+}
+
+#[test]
 fn verify_catches_a_core_pod_still_holding_the_old_token_key() {
     let (server, scratch) = rolled_out();
     // The token pair is rotated and core rolls out, but one old pod keeps the old key.

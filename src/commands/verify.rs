@@ -151,7 +151,9 @@ pub fn run(args: &VerifyArgs, style: Style) -> anyhow::Result<Outcome> {
     }
     ctx = ctx.with_live_objects(&live_streams);
     let report = checks::run_selected(&ctx, |rule| {
-        VERIFY_RULES.contains(&rule.id()) || rule.id().starts_with("log-")
+        VERIFY_RULES.contains(&rule.id())
+            || rule.id().starts_with("log-")
+            || rule.id().starts_with("event-")
     });
     let errors = report.summary().error;
     let how = Emit {
