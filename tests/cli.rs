@@ -363,7 +363,7 @@ fn rules_and_explain() {
     let r = run(&["preflight", "rules", "-o", "json"]);
     assert_eq!(r.status, 0);
     let json: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
-    assert_eq!(json["rules"].as_array().map(Vec::len), Some(73));
+    assert_eq!(json["rules"].as_array().map(Vec::len), Some(74));
     let r = run(&["preflight", "explain", "token-key-not-pkcs1"]);
     assert_eq!(r.status, 0);
     assert!(r.stdout.contains("RSA PRIVATE KEY"));

@@ -14,6 +14,7 @@ use std::path::Path;
 
 use base64::Engine as _;
 use common::{key, Run, Scratch};
+use k8s_openapi::api::apps::v1::DeploymentCondition;
 use k8s_openapi::ByteString;
 use serde_json::{json, Value};
 use support::harbor::{assert_no_secret, deployed_values, run_with, run_with_env, standard, NS};
@@ -237,6 +238,52 @@ fn verify_judges_the_log_lines_since_the_upgrade_began() {
         found[0]["location"]["file"], "cluster://harbor/pod/harbor-core-g1-0/log/core",
         "{}",
         r.stdout
+    );
+}
+
+#[test]
+fn verify_reports_a_rollout_past_its_progress_deadline_as_broken() {
+    let (server, scratch) = rolled_out();
+    {
+        // As the Deployment controller leaves it after `spec.progressDeadlineSeconds`.
+        let mut st = server.state();
+        let core = st
+            .deployments
+            .get_mut(&(NS.to_string(), "harbor-core".to_string()))
+            .expect("core Deployment");
+        let status = core.status.as_mut().expect("rolled out");
+        status.updated_replicas = Some(0);
+        status.available_replicas = Some(0);
+        status.conditions = Some(vec![DeploymentCondition {
+            type_: "Progressing".into(),
+            status: "False".into(),
+            reason: Some("ProgressDeadlineExceeded".into()),
+            message: Some("ReplicaSet \"harbor-core-5c7d9f8b6\" has timed out progressing.".into()),
+            ..Default::default()
+        }]);
+    }
+    // Not "could not judge" (2): the upgrade is broken, and the report says where.
+    let r = verify(&server, scratch.path(), &["--wait", "1m", "-o", "json"]);
+    assert_eq!(r.status, 1, "{}\n{}", r.stdout, r.stderr);
+    let found = r.findings("rollout-failed");
+    assert_eq!(found.len(), 1, "{}", r.stdout);
+    assert_eq!(
+        found[0]["object"],
+        "cluster://harbor/deployment/harbor-core"
+    );
+    assert!(
+        found[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("deployment/harbor-core exceeded its progress deadline"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr
+            .contains("verdict: broken: the rollout of release `harbor` failed"),
+        "{}",
+        r.stderr
     );
 }
 

@@ -228,6 +228,8 @@ pub struct ClusterFacts {
     pub token_keys: Option<super::TokenKeyFacts>,
     /// The live Secrets against a backup (`verify --backup`).
     pub backup: Option<super::BackupFacts>,
+    /// Workloads whose rollout failed (`verify`: `ProgressDeadlineExceeded`).
+    pub failed_rollouts: Vec<super::FailedRollout>,
 }
 
 /// One read RBAC did not allow.

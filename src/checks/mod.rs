@@ -50,6 +50,7 @@ mod redis_sentinel_address;
 mod removed_component_data;
 mod rendered_workloads;
 mod reuse_values_stale;
+mod rollout_failed;
 mod rwo_rolling_update;
 mod secret_key_changed;
 mod secret_key_default;
@@ -86,6 +87,7 @@ use std::fmt::Write as _;
 pub use backup_credential_changed::{BackupChange, BackupFacts};
 pub use clock_skew::{clock_limits, ClockLimits};
 pub use external_database_too_old::{parse_database_version, PgVersion};
+pub use rollout_failed::FailedRollout;
 pub use token_key_inconsistent::{PodKeyHash, TokenKeyFacts, TOKEN_KEY_PATH};
 
 pub use context::{
@@ -208,6 +210,7 @@ pub static RULES: &[&dyn Rule] = &[
     &event_scheduling_failed::EventSchedulingFailed,
     &placeholder::Placeholder,
     &backup_credential_changed::BackupCredentialChanged,
+    &rollout_failed::RolloutFailed,
 ];
 
 /// The rule with this ID.

@@ -19,7 +19,7 @@ use super::keys_restore::decryption;
 use super::live::Live;
 use super::{clock_measure, diagnose, emit_report, print, Emit, Outcome};
 use crate::backup::{self, Backup};
-use crate::checks::{self, BackupChange, BackupFacts, Context, Settings};
+use crate::checks::{self, BackupChange, BackupFacts, Context, FailedRollout, Settings};
 use crate::cli::{ClusterArgs, Command, OutputFormat, Renderer, ValuesArgs, VerifyArgs};
 use crate::diagnose::duration::parse_go_duration;
 use crate::diagnose::LogScan;
@@ -48,6 +48,7 @@ pub const VERIFY_RULES: &[&str] = &[
     "database-password-changed",
     "token-key-changed",
     "backup-credential-changed",
+    "rollout-failed",
     "persistence-immutable-change",
     "rbac-forbidden",
 ];
@@ -72,17 +73,11 @@ pub fn run(args: &VerifyArgs, style: Style) -> anyhow::Result<Outcome> {
         &connected,
         args.cluster.release.as_deref(),
     ))?;
-    if let Some(backed) = backup
-        .as_ref()
-        .and_then(|b| b.manifest.source.release.as_ref())
-    {
-        if *backed != release {
-            anyhow::bail!("the backup is of release `{backed}`, not `{release}`");
-        }
-    }
+    same_release(backup.as_ref(), &release)?;
 
-    // 1. The rollout.
-    runtime.block_on(rollout(&connected, &release, wait, &args.wait))?;
+    // 1. The rollout: a failed one is judged (what broke is in the events and logs), a slow
+    // one cannot be.
+    let failed_rollouts = runtime.block_on(rollout(&connected, &release, wait, &args.wait))?;
 
     // 2. The release, its live Secrets, the keys in the core pods.
     let mut cluster_args = args.cluster.clone();
@@ -93,6 +88,7 @@ pub fn run(args: &VerifyArgs, style: Style) -> anyhow::Result<Outcome> {
         ValuesMode::Upgrade,
     ))?;
     crate::note!("note: {}", cluster::describe(&gathered));
+    gathered.facts.failed_rollouts = failed_rollouts;
     runtime.block_on(clock_measure::probe(
         &gathered.cluster,
         &release,
@@ -173,6 +169,16 @@ pub fn run(args: &VerifyArgs, style: Style) -> anyhow::Result<Outcome> {
     Ok(outcome)
 }
 
+/// Refuses a backup of another release than the one judged.
+fn same_release(backup: Option<&Backup>, release: &str) -> anyhow::Result<()> {
+    match backup.and_then(|b| b.manifest.source.release.as_ref()) {
+        Some(backed) if backed != release => {
+            anyhow::bail!("the backup is of release `{backed}`, not `{release}`")
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The release's live Deployments, `StatefulSets` and claims (a stream named `cluster://NS`),
 /// to judge against what Helm applied, and the lists the API server refused.
 async fn live_workloads(
@@ -185,13 +191,14 @@ async fn live_workloads(
     Ok((live.into_iter().collect(), read.denied))
 }
 
-/// Waits for the release's workloads to roll out; an error (exit 2) unless all did.
+/// Waits for the release's workloads to roll out: the workloads whose rollout failed, or an
+/// error (exit 2) when one is still rolling out at the deadline.
 async fn rollout(
     connected: &kube::Cluster,
     release: &str,
     wait: Duration,
     wait_text: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<FailedRollout>> {
     let selector = format!("release={release}");
     let step =
         crate::progress::Step::spinner(format!("waiting for the rollout of release `{release}`"));
@@ -203,7 +210,20 @@ async fn rollout(
             )
         })?;
     drop(step);
-    judge_rollout(&waited, release, &selector, wait_text)?;
+    let failed = judge_rollout(&waited, release, &selector, wait_text)?;
+    if !failed.is_empty() {
+        crate::note!(
+            "note: the rollout of release `{release}` failed ({}): judging what broke",
+            crate::redact::escape(
+                &failed
+                    .iter()
+                    .map(|f| f.workload.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        );
+        return Ok(failed);
+    }
     crate::note!(
         "note: {} workload(s) of release `{release}` rolled out ({})",
         waited.workloads.len(),
@@ -216,7 +236,7 @@ async fn rollout(
                 .join(", ")
         )
     );
-    Ok(())
+    Ok(Vec::new())
 }
 
 /// The manifest Helm applied for the deployed revision, parsed as a rendered stream (its
@@ -312,7 +332,11 @@ fn verdict(
     format: OutputFormat,
 ) -> anyhow::Result<()> {
     let denied = gathered.facts.denied.len();
+    let failed = gathered.facts.failed_rollouts.len();
     let line = match outcome {
+        _ if failed > 0 => format!(
+            "verdict: broken: the rollout of release `{release}` failed ({failed} workload(s) past their progress deadline, {errors} error(s) above)"
+        ),
         Outcome::Findings => format!(
             "verdict: broken: release `{release}` rolled out, but the checks above failed ({errors} error(s))"
         ),
@@ -386,41 +410,51 @@ fn read_backup(args: &VerifyArgs) -> anyhow::Result<Option<Backup>> {
     Ok(Some(backup::read(path, &how)?))
 }
 
-/// Fails (exit 2) unless every workload finished: the new pods are not all running, so what
-/// they hold cannot be judged yet.
+/// Fails (exit 2) when a workload was still rolling out at the deadline: the new pods are not
+/// all running, so what they hold cannot be judged yet. A failed rollout
+/// (`ProgressDeadlineExceeded`) is judged instead: the workloads that failed, for
+/// `rollout-failed`.
 fn judge_rollout(
     waited: &kube::Waited,
     release: &str,
     selector: &str,
     wait: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<FailedRollout>> {
     if waited.workloads.is_empty() {
         anyhow::bail!(
             "cannot judge release `{release}`: no Deployment or StatefulSet is labelled `{selector}` in this namespace"
         );
     }
     if waited.done() {
-        return Ok(());
+        return Ok(Vec::new());
     }
-    let pending: Vec<String> = waited
-        .workloads
-        .iter()
-        .filter_map(|w| match &w.state {
-            RolloutState::Done => None,
-            RolloutState::Waiting(why) | RolloutState::Failed(why) => {
-                Some(format!("{}: {why}", w.label()))
-            }
-        })
-        .collect();
-    let pending = crate::redact::escape(&pending.join("; ")).into_owned();
     if waited.timed_out {
+        let pending: Vec<String> = waited
+            .workloads
+            .iter()
+            .filter_map(|w| match &w.state {
+                RolloutState::Done => None,
+                RolloutState::Waiting(why) | RolloutState::Failed(why) => {
+                    Some(format!("{}: {why}", w.label()))
+                }
+            })
+            .collect();
+        let pending = crate::redact::escape(&pending.join("; ")).into_owned();
         anyhow::bail!(
             "cannot judge release `{release}`: the rollout did not finish within --wait {wait} ({pending}); wait longer or look at `kubectl describe` of these"
         );
     }
-    anyhow::bail!(
-        "cannot judge release `{release}`: a rollout failed ({pending}); the new pods do not run, look at `kubectl describe` and the events"
-    )
+    Ok(waited
+        .workloads
+        .iter()
+        .filter_map(|w| match &w.state {
+            RolloutState::Failed(why) => Some(FailedRollout {
+                workload: w.label(),
+                why: crate::redact::escape(why).into_owned(),
+            }),
+            _ => None,
+        })
+        .collect())
 }
 
 /// The dangerous changes `keys diff` finds between the backup and the live Secrets.
