@@ -17,6 +17,24 @@ use crate::values::{
 
 /// Runs the check and prints the report.
 pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
+    run_with(args, None, style)
+}
+
+/// A rendered stream the caller already holds (`upgrade`'s dry run), judged as `--rendered`
+/// would judge a file: it never goes to disk.
+pub(super) struct Prepared {
+    /// How findings name it.
+    pub name: String,
+    /// The stream.
+    pub text: String,
+}
+
+/// [`run`], with `prepared` as the rendered stream instead of `--rendered`.
+pub(super) fn run_with(
+    args: &CheckArgs,
+    prepared: Option<Prepared>,
+    style: Style,
+) -> anyhow::Result<Outcome> {
     let chart = args
         .chart
         .as_deref()
@@ -37,18 +55,20 @@ pub fn run(args: &CheckArgs, style: Style) -> anyhow::Result<Outcome> {
         secrets_complete: args.values.secrets_complete,
     };
     if cluster::wants_cluster(&args.cluster) {
-        return run_cluster(args, settings, chart.as_ref(), style);
+        return run_cluster(args, prepared, settings, chart.as_ref(), style);
     }
     if args.reuse_values && args.deployed_values.is_empty() {
         anyhow::bail!("`--reuse-values` merges the values given over the release's: it needs the cluster (`--release`, `-n` or `--kubeconfig`) or the release's values with `--deployed-values FILE`");
     }
-    let mut inputs = if args.rendered.is_some() || !args.deployed_manifests.is_empty() {
+    let any_stream =
+        args.rendered.is_some() || prepared.is_some() || !args.deployed_manifests.is_empty();
+    let mut inputs = if any_stream {
         inputs::load_any(&args.values)?
     } else {
         inputs::load(&args.values)?
     };
     let deployed = load_deployed(args, &mut inputs)?;
-    let streams = load_streams(args, &mut inputs.sources, &mut inputs.secrets)?;
+    let streams = load_streams(args, prepared, &mut inputs.sources, &mut inputs.secrets)?;
     if args.to.is_none() && chart.is_none() {
         if let Some(stream) = &streams.rendered {
             settings.to = rendered_target(stream, settings.to);
@@ -102,6 +122,7 @@ pub(super) struct Streams {
 /// manifests join the live Secrets (`--secret`).
 pub(super) fn load_streams(
     args: &CheckArgs,
+    prepared: Option<Prepared>,
     sources: &mut Sources,
     secrets: &mut Vec<SecretObject>,
 ) -> anyhow::Result<Streams> {
@@ -120,12 +141,16 @@ pub(super) fn load_streams(
         anyhow::bail!("standard input (`-`) can be read only once");
     }
     let mut stdin = std::io::stdin().lock();
-    let rendered = match &args.rendered {
-        Some(path) => Some(
+    let rendered = match (prepared, &args.rendered) {
+        (Some(p), _) => Some(
+            crate::rendered::parse(&p.name, p.text, sources)
+                .map_err(|e| stream_error("--rendered", &p.name, e))?,
+        ),
+        (None, Some(path)) => Some(
             crate::rendered::load(path, sources, &mut stdin)
                 .map_err(|e| stream_error("--rendered", path, e))?,
         ),
-        None => None,
+        (None, None) => None,
     };
     let mut live = Vec::new();
     for path in &args.deployed_manifests {
@@ -235,6 +260,7 @@ fn load_deployed(args: &CheckArgs, inputs: &mut inputs::Inputs) -> anyhow::Resul
 /// deployed chart; the namespace's Secrets are authoritative unless RBAC hid some.
 fn run_cluster(
     args: &CheckArgs,
+    prepared: Option<Prepared>,
     mut settings: Settings,
     chart: Option<&LocalChart>,
     style: Style,
@@ -262,6 +288,7 @@ fn run_cluster(
     }
     let mut streams = load_streams(
         args,
+        prepared,
         &mut gathered.inputs.sources,
         &mut gathered.inputs.secrets,
     )?;

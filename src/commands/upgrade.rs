@@ -445,13 +445,8 @@ pub fn run(args: &UpgradeArgs, style: Style) -> anyhow::Result<Outcome> {
     steps.next(
         "preflight check --rendered of the dry run, with the release, its values and the cluster checks",
     );
-    let checked = {
-        let file = PrivateFile::write("dry-run.yaml", rendered.as_bytes())
-            .context("cannot keep the dry run's output for the checks")?;
-        preflight(&plan, args, &file.path, style)
-            .context("step 2 (preflight check) could not run")?
-    };
-    drop(rendered);
+    let checked = preflight(&plan, args, rendered, style)
+        .context("step 2 (preflight check) could not run")?;
     if checked == Outcome::Findings {
         if args.force {
             crate::note!("warning: the checks reported errors; going on because of `--force`");
@@ -543,42 +538,6 @@ fn read_before(plan: &Plan) -> anyhow::Result<Before> {
     })
 }
 
-/// A file only this user can read (0600 in a fresh 0700 directory under the temporary
-/// directory), removed with its directory when dropped: the dry run's output holds the rendered
-/// Secrets.
-struct PrivateFile {
-    dir: PathBuf,
-    path: PathBuf,
-}
-
-impl PrivateFile {
-    fn write(name: &str, bytes: &[u8]) -> anyhow::Result<PrivateFile> {
-        use std::os::unix::fs::DirBuilderExt as _;
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let dir =
-            std::env::temp_dir().join(format!("harbor-upgrade-{}-{nanos:09}", std::process::id()));
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-        let file = PrivateFile {
-            path: dir.join(name),
-            dir,
-        };
-        crate::fsio::create_private_file(&file.path, bytes)
-            .with_context(|| format!("cannot write {}", file.path.display()))?;
-        Ok(file)
-    }
-}
-
-impl Drop for PrivateFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 /// Step 1: the dry run's standard output (bounded); Helm's error when it fails.
 fn dry_run(plan: &Plan) -> anyhow::Result<String> {
     let mut child = plan
@@ -633,12 +592,15 @@ fn last_lines(bytes: &[u8], n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
+/// How findings in the dry run's output name it (it is judged in memory, never written).
+const DRY_RUN_NAME: &str = "helm-upgrade-dry-run.yaml";
+
 /// Step 2: `preflight check --rendered` of the dry run's output, with the release in the cluster
 /// and the values flags Helm gets.
 fn preflight(
     plan: &Plan,
     args: &UpgradeArgs,
-    rendered: &Path,
+    rendered: String,
     style: Style,
 ) -> anyhow::Result<Outcome> {
     let mut line = vec!["preflight".to_string(), "check".to_string()];
@@ -653,7 +615,6 @@ fn preflight(
     if args.skip_clock {
         line.push("--skip-clock".into());
     }
-    line.extend(["--rendered".into(), rendered.display().to_string()]);
     let local = Path::new(&plan.chart);
     let tgz = local
         .extension()
@@ -672,7 +633,13 @@ fn preflight(
         crate::note!("note: the values of `{flag}` reach Helm but are not judged by the checks");
     }
     match parse_command(line)? {
-        Command::Preflight(PreflightCommand::Check(check)) => preflight_check::run(&check, style),
+        Command::Preflight(PreflightCommand::Check(check)) => {
+            let dry_run = preflight_check::Prepared {
+                name: DRY_RUN_NAME.into(),
+                text: rendered,
+            };
+            preflight_check::run_with(&check, Some(dry_run), style)
+        }
         _ => anyhow::bail!("internal: `preflight check` did not parse as itself"),
     }
 }
